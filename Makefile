@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make lab` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+FIRST_NOTEBOOK := notebooks/01_welcome.ipynb
+NOTEBOOKS = $(wildcard notebooks/*.ipynb) $(wildcard solutions/*.ipynb)
+# nbval: compare every cell's output (--nbval), in this interpreter, with a narrow sanitizer;
+# a short cell timeout so a hung kernel fails fast instead of stalling the run.
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+               --nbval-cell-timeout=300
+# Progress bars depend on timing; never show them in compared outputs.
+TEST_ENV := COURSE_LIB_PROGRESS=0 MPLBACKEND=Agg PYTHONHASHSEED=0
+
+.PHONY: lab test test-lib test-notebooks lint install clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing requirements into $(VENV) (first run only; takes a few minutes)..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -c "import course_lib, numpy, nbval, jupyterlab"
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(if $(wildcard $(FIRST_NOTEBOOK)),$(FIRST_NOTEBOOK),notebooks)
+
+# The whole suite: library tests, then every lesson and solution under nbval.
+test: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest tests -q
+	$(if $(strip $(NOTEBOOKS)),$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS))
+
+# Only the library's tests (fast).
+test-lib: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest tests -q
+
+test-notebooks: $(STAMP)
+	$(if $(strip $(NOTEBOOKS)),$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS),@echo "no notebooks yet")
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .hypothesis

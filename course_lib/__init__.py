@@ -1,0 +1,52 @@
+"""course_lib: the tested helper library behind the course's notebooks.
+
+Optimizers live in :mod:`course_lib.optim`; everything else is importable from here.
+"""
+
+from .batching import minibatches, n_batches
+from .data import load_diamonds
+from .ewma import effective_window, ewma, ewma_weights, half_life
+from .gradcheck import GradientCheck, check_gradient, numeric_gradient
+from .models import MLP, LinearRegression, LogisticRegression, least_squares
+from .objectives import (
+    Beale,
+    Quadratic,
+    Rosenbrock,
+    Saddle,
+    SeedBowl,
+    XOverLogX,
+    ill_conditioned_quadratic,
+    rotated_quadratic,
+)
+from .training import History, Trajectory, fit, minimize
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "minibatches",
+    "n_batches",
+    "load_diamonds",
+    "ewma",
+    "ewma_weights",
+    "effective_window",
+    "half_life",
+    "check_gradient",
+    "numeric_gradient",
+    "GradientCheck",
+    "LinearRegression",
+    "LogisticRegression",
+    "MLP",
+    "least_squares",
+    "Quadratic",
+    "ill_conditioned_quadratic",
+    "rotated_quadratic",
+    "SeedBowl",
+    "Rosenbrock",
+    "Beale",
+    "Saddle",
+    "XOverLogX",
+    "minimize",
+    "fit",
+    "Trajectory",
+    "History",
+]

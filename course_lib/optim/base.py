@@ -1,0 +1,174 @@
+"""What every optimizer shares: argument checks, per-array state, and framework presets.
+
+A subclass only says what its state holds (``init_state``) and how one array is updated
+(``update``); ``step`` does the bookkeeping around it, so the update rules read like the slides.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import as_numeric_array, check_float_array
+
+State = dict[str, Any]
+
+
+class NonFiniteGradientError(ValueError):
+    """A gradient contained NaN or infinity; the optimizer's state was left untouched."""
+
+
+class Optimizer:
+    """Base class for the course's optimizers.
+
+    Hyperparameters are plain attributes set in the constructor (``opt.lr``, ``opt.beta``, ...).
+    State is kept apart, in ``opt.state``: one dict per parameter array, created on the first
+    call to ``step``. Every state dict has ``"step"`` (how many updates that array has had) and
+    ``"effective_lr"`` (an array: each coordinate's learning rate in the latest step); the
+    subclasses add their running averages.
+    """
+
+    #: framework name -> constructor arguments that reproduce that framework's definition.
+    frameworks: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: framework name -> {argument: why it cannot be reproduced}.
+    framework_limits: ClassVar[dict[str, dict[str, str]]] = {}
+
+    lr: float
+
+    def __init__(self) -> None:
+        self.state: list[State] = []
+        self.check_hyperparameters()
+
+    # --- to be written by each optimizer -------------------------------------------------
+    def check_hyperparameters(self) -> None:
+        """Validate (and normalise) the hyperparameter attributes; raise on a bad one."""
+        raise NotImplementedError
+
+    def init_state(self, param: np.ndarray) -> State:
+        """Fresh state for one parameter array (the running averages start here)."""
+        return {"step": 0, "effective_lr": np.zeros_like(param)}
+
+    def update(self, param: np.ndarray, grad: np.ndarray, state: State) -> None:
+        """Apply one update to ``param`` in place, reading and writing ``state``."""
+        raise NotImplementedError
+
+    # --- shared machinery ----------------------------------------------------------------
+    def step(
+        self,
+        params: np.ndarray | Sequence[np.ndarray],
+        grads: np.ndarray | Sequence[np.ndarray] | Any,
+    ) -> None:
+        """Update ``params`` (one float array, or a list of them) in place, one step.
+
+        Everything is checked before anything changes: a bad hyperparameter, a shape mismatch
+        or a NaN/infinite gradient raises and leaves both the parameters and the state as they
+        were.
+        """
+        self.check_hyperparameters()  # attributes may have been changed, e.g. by a schedule
+        param_list, grad_list = self._pair_up(params, grads)
+        if self.state:
+            self._check_same_arrays(param_list)
+            states = self.state
+        else:
+            states = [self.init_state(p) for p in param_list]
+        for p, g, s in zip(param_list, grad_list, states, strict=True):
+            s["step"] += 1
+            self.update(p, g, s)
+        self.state = states
+
+    def reset(self) -> None:
+        """Forget all state, as if the optimizer had just been created."""
+        self.state = []
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor arguments, as currently set."""
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}({args})"
+
+    @classmethod
+    def like(cls, framework: str, **overrides: Any) -> Optimizer:
+        """This optimizer configured exactly as ``framework`` defines it, defaults included.
+
+        ``overrides`` use the course's argument names (``lr``, ``beta``, ``eps``, ...), e.g.
+        ``RMSprop.like("torch", lr=0.3)``.
+        """
+        if framework not in cls.frameworks:
+            allowed = ", ".join(repr(name) for name in cls.frameworks)
+            raise ValueError(f"framework must be one of {allowed}, got {framework!r}.")
+        names = list(inspect.signature(cls.__init__).parameters)[1:]
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__}.like() got unknown argument(s) {unknown}; "
+                f"allowed: {', '.join(names)}."
+            )
+        for name, why in cls.framework_limits.get(framework, {}).items():
+            if overrides.get(name):
+                raise ValueError(f"{name}={overrides[name]!r} cannot be matched for {framework}: {why}")
+        kwargs = {**cls.frameworks[framework], **overrides}
+        if kwargs.get("lr") is None:
+            raise TypeError(
+                f"{framework}'s {cls.__name__} has no default learning rate: pass lr=..."
+            )
+        return cls(**kwargs)
+
+    def _pair_up(
+        self, params: Any, grads: Any
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        single = isinstance(params, np.ndarray)
+        if single:
+            param_list, grad_list = [params], [grads]
+        elif isinstance(params, (list, tuple)):
+            if not isinstance(grads, (list, tuple)):
+                raise TypeError(
+                    f"params is a list of {len(params)} arrays, so grads must be a list too, "
+                    f"got {type(grads).__name__}."
+                )
+            if len(params) != len(grads):
+                raise ValueError(
+                    f"params and grads must have the same length, got {len(params)} params "
+                    f"and {len(grads)} grads."
+                )
+            if not params:
+                raise ValueError("params must hold at least one array, got an empty list.")
+            param_list, grad_list = list(params), list(grads)
+        else:
+            raise TypeError(
+                f"params must be a NumPy float array or a list of them, got "
+                f"{type(params).__name__}."
+            )
+        checked = []
+        for i, (p, g) in enumerate(zip(param_list, grad_list, strict=True)):
+            name = "params" if single else f"params[{i}]"
+            gname = "grads" if single else f"grads[{i}]"
+            check_float_array(name, p)
+            g = as_numeric_array(gname, g, p.dtype)
+            if g.shape != p.shape:
+                raise ValueError(
+                    f"{gname} has shape {g.shape} but {name} has shape {p.shape}; "
+                    f"they must match."
+                )
+            if not np.all(np.isfinite(g)):
+                raise NonFiniteGradientError(
+                    f"{gname} contains NaN or infinity, so no step was taken and the state was "
+                    f"left unchanged. The loss has probably diverged: try a smaller lr "
+                    f"(now {self.lr!r})."
+                )
+            checked.append(g)
+        return param_list, checked
+
+    def _check_same_arrays(self, params: list[np.ndarray]) -> None:
+        shapes = [s["effective_lr"].shape for s in self.state]
+        given = [p.shape for p in params]
+        if shapes != given:
+            raise ValueError(
+                f"this optimizer's state is for arrays of shapes {shapes}, but params now have "
+                f"shapes {given}. Use one optimizer per set of parameters, or call reset()."
+            )
