@@ -85,8 +85,10 @@ def minibatches(
         raise ValueError(
             f"X must be a 1-D or 2-D array (n_samples[, n_features]), got shape {X.shape}."
         )
-    if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of shape (n_samples,), got shape {y.shape}.")
+    if y.ndim not in (1, 2):
+        raise ValueError(
+            f"y must have shape (n_samples,) or (n_samples, n_outputs), got shape {y.shape}."
+        )
     if X.shape[0] != y.shape[0]:
         raise ValueError(
             f"X and y must have the same number of samples, got len(X)={X.shape[0]} "

@@ -16,14 +16,14 @@ from ._validation import check_positive_int
 
 
 def _as_features(X: ArrayLike, n_features: int) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim == 1:  # one feature, as a plain vector
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[1] != n_features:
+    given = np.asarray(X, dtype=np.float64)
+    # A plain vector is one feature per sample, as in the tutorial's line fits.
+    features = given[:, None] if given.ndim == 1 else given
+    if features.ndim != 2 or features.shape[1] != n_features:
         raise ValueError(
-            f"X must have shape (n_samples, {n_features}), got shape {np.shape(X)}."
+            f"X must have shape (n_samples, {n_features}), got shape {given.shape}."
         )
-    return X
+    return features
 
 
 def _as_targets(y: ArrayLike, n_samples: int) -> np.ndarray:
@@ -125,7 +125,7 @@ class LinearRegression(Model):
 
 
 def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
-    """The exact minimiser of the MSE for ``y ~ X w + b``: ``(w, b)`` from ``numpy.linalg.lstsq``."""
+    """The exact minimiser of the MSE for ``y ~ X w + b``: ``(w, b)``, by ``numpy.linalg.lstsq``."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
         X = X[:, None]
@@ -218,7 +218,12 @@ class MLP(Model):
             loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
             delta = (0.5 * (1 + np.tanh(0.5 * z)) - y) / n  # dL/dz
         else:
-            y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+            y = np.asarray(y, dtype=np.float64)
+            if y.shape[0] != n:
+                raise ValueError(
+                    f"y has {y.shape[0]} rows but X has {n} rows; they must match."
+                )
+            y = y.reshape(n, -1)
             if y.shape[1] != out.shape[1]:
                 raise ValueError(f"y must have {out.shape[1]} column(s), got {y.shape[1]}.")
             error = out - y

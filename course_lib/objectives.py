@@ -64,7 +64,9 @@ class Quadratic(Objective):
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be a square matrix, got shape {A.shape}.")
         if not np.allclose(A, A.T):
-            raise ValueError("A must be symmetric (A == A.T); a quadratic form only sees (A + A.T)/2.")
+            raise ValueError(
+                "A must be symmetric (A == A.T); a quadratic form only sees (A + A.T) / 2."
+            )
         self.A = A
         self.dim = A.shape[0]
         self.b = np.zeros(self.dim) if b is None else np.asarray(b, dtype=np.float64)

@@ -202,7 +202,8 @@ def plot_contours(
         ax.scatter(points[0, 0], points[0, 1], s=90, facecolors="none", edgecolors="black",
                    linewidths=1.5, zorder=4)
         end = points[-1]
-        if np.all(np.isfinite(end)):  # a diverged run's last point may be inf
+        # A diverged run ends far outside the window (or at inf): no marker, no legend entry.
+        if x_lo <= end[0] <= x_hi and y_lo <= end[1] <= y_hi:
             ax.scatter(end[0], end[1], s=70, marker="X", color="black", zorder=4)
             any_end = True
     # One legend entry each for start and end, not one per run: they look the same for all.

@@ -174,9 +174,14 @@ def test_X_must_be_1d_or_2d() -> None:
         minibatches(np.zeros((4, 2, 2)), np.zeros(4), 2, np.random.default_rng(0))
 
 
-def test_y_must_be_1d() -> None:
-    with pytest.raises(ValueError, match=r"y must be a 1-D array.*\(4, 1\)"):
-        minibatches(np.zeros((4, 2)), np.zeros((4, 1)), 2, np.random.default_rng(0))
+def test_y_may_have_several_outputs_but_not_more_dimensions() -> None:
+    X, Y = np.arange(8.0).reshape(4, 2), np.arange(8.0).reshape(4, 2) * 10
+    batches = list(minibatches(X, Y, 3, np.random.default_rng(0)))
+    for X_batch, Y_batch in batches:
+        np.testing.assert_array_equal(Y_batch, X_batch * 10)  # rows stay paired
+    assert sorted(len(b[1]) for b in batches) == [1, 3]
+    with pytest.raises(ValueError, match=r"y must have shape \(n_samples,\).*\(4, 1, 1\)"):
+        minibatches(X, np.zeros((4, 1, 1)), 2, np.random.default_rng(0))
 
 
 # --- n_batches -------------------------------------------------------------------------------

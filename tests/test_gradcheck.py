@@ -155,3 +155,44 @@ def test_tolerance_is_respected() -> None:
     x = np.array([1.0, 2.0])
     assert check_gradient(cubic, slightly_off, x, tol=1e-2).ok is True
     assert check_gradient(cubic, slightly_off, x, tol=1e-4).ok is False
+
+
+def logistic_loss_with_a_nearly_irrelevant_feature():
+    """Mean logistic loss where feature 2 is scaled by 1e-6: its derivative is ~1e-7 while the
+    others are ~0.1, so its finite-difference estimate carries rounding noise of about
+    eps * |f| / h that is large relative to the derivative itself."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    X[:, 2] *= 1e-6
+    y = (rng.random(50) < 0.5).astype(float)
+
+    def f(t: np.ndarray) -> float:
+        z = X @ t
+        return float(np.mean(np.logaddexp(0.0, z) - y * z))
+
+    def grad(t: np.ndarray) -> np.ndarray:
+        return X.T @ (1.0 / (1.0 + np.exp(-(X @ t))) - y) / len(y)
+
+    return f, grad
+
+
+def test_correct_gradient_with_a_tiny_coordinate_passes() -> None:
+    f, grad = logistic_loss_with_a_nearly_irrelevant_feature()
+    for seed in range(6):
+        theta = np.random.default_rng(seed).normal(size=3)
+        result = check_gradient(f, grad, theta)
+        assert result.ok, str(result)
+
+
+def test_wrong_small_coordinate_is_still_caught() -> None:
+    # a sign error on a coordinate 100 times smaller than the largest must not hide under the
+    # floor that protects tiny coordinates
+    def f(x: np.ndarray) -> float:
+        return float(x[0] ** 2 + 0.01 * x[1])
+
+    def wrong(x: np.ndarray) -> np.ndarray:
+        return np.array([2 * x[0], -0.01])
+
+    result = check_gradient(f, wrong, np.array([1.0, 0.0]))
+    assert result.ok is False
+    assert result.worst_index == (1,)

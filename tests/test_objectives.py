@@ -212,7 +212,8 @@ def test_float32_in_float32_out(name: str) -> None:
     assert g32.dtype == np.float32
     assert objective.grad(points32[0]).dtype == np.float32
     assert np.asarray(objective.f(points32)).dtype == np.float32
-    np.testing.assert_allclose(g32, objective.grad(points32.astype(np.float64)), rtol=1e-3, atol=1e-3)
+    g64 = objective.grad(points32.astype(np.float64))
+    np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-3)
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.optim import SGD, AdaGrad, Adadelta, Adam, NonFiniteGradientError, RMSprop
+from course_lib.optim import SGD, Adadelta, AdaGrad, Adam, NonFiniteGradientError, RMSprop
 
 ALL = [SGD, AdaGrad, RMSprop, Adadelta, Adam]
 
@@ -182,7 +182,7 @@ def test_adagrad_effective_rate_never_increases(grads):
     for g in grads:
         opt.step(p, np.array([g]))
         rates.append(opt.state[0]["effective_lr"][0])
-    assert all(later <= earlier for earlier, later in zip(rates, rates[1:]))
+    assert all(later <= earlier for earlier, later in zip(rates, rates[1:], strict=False))
 
 
 def test_rmsprop_effective_rate_recovers_when_gradients_shrink_but_adagrads_does_not():
@@ -232,7 +232,7 @@ def test_nan_gradient_raises_before_anything_changes(cls):
         opt.step([w, b], [np.array([np.inf, 0.5]), np.array([0.1])])
     np.testing.assert_array_equal(w, before[0][0])
     np.testing.assert_array_equal(b, before[0][1])
-    for state, saved in zip(opt.state, before[1]):
+    for state, saved in zip(opt.state, before[1], strict=True):
         for key, value in saved.items():
             np.testing.assert_array_equal(state[key], value)
 
@@ -338,7 +338,8 @@ def test_torch_presets_match_torchs_own_signature(torch_name):
 
 def test_like_overrides_and_errors():
     assert RMSprop.like("torch", lr=0.3).lr == 0.3
-    with pytest.raises(ValueError, match="framework must be one of 'torch', 'keras', 'tf1', got 'jax'"):
+    allowed = "framework must be one of 'torch', 'keras', 'tf1', got 'jax'"
+    with pytest.raises(ValueError, match=allowed):
         RMSprop.like("jax")
     with pytest.raises(TypeError, match=r"unknown argument\(s\) \['alpha'\]"):
         RMSprop.like("torch", alpha=0.9)

@@ -54,7 +54,7 @@ def test_keras_run_reproduced_to_the_printed_digits():
 def test_torch_run_reproduced_to_the_printed_digits():
     ours = printed_run(RMSprop.like("torch", lr=0.3))
     assert_matches_published(ours, PUBLISHED_TORCH)
-    assert sum(a == b for a, b in zip(ours, PUBLISHED_TORCH)) >= 14
+    assert sum(a == b for a, b in zip(ours, PUBLISHED_TORCH, strict=True)) >= 14
 
 
 def test_first_step_sizes_explain_the_two_frameworks():

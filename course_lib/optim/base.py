@@ -111,7 +111,9 @@ class Optimizer:
             )
         for name, why in cls.framework_limits.get(framework, {}).items():
             if overrides.get(name):
-                raise ValueError(f"{name}={overrides[name]!r} cannot be matched for {framework}: {why}")
+                raise ValueError(
+                    f"{name}={overrides[name]!r} cannot be matched for {framework}: {why}"
+                )
         kwargs = {**cls.frameworks[framework], **overrides}
         if kwargs.get("lr") is None:
             raise TypeError(
