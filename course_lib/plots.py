@@ -36,8 +36,9 @@ OKABE_ITO: dict[str, str] = {
     "reddish purple": "#CC79A7",
 }
 
-#: The order series are coloured in. Yellow is last because it is hard to see on white, and
-#: black is kept late because start/end markers and the minimum are drawn in black.
+#: The order series are coloured in. Yellow is last because it is hard to see on white (the
+#: contour plot's minimum star is yellow with a black edge), and black is kept late because
+#: the start and end markers are black.
 SERIES_COLORS: tuple[str, ...] = tuple(
     OKABE_ITO[name]
     for name in (
@@ -151,9 +152,10 @@ def plot_contours(
 
     ``trajectories`` maps a legend label to a :class:`~course_lib.training.Trajectory` or to an
     array of points of shape ``(n, 2)``. Each path is a line with markers; its start is a hollow
-    black circle and its end a black cross. The known minimum, if any, is a star. The window is
-    ``objective.plot_range`` unless ``xlim``/``ylim`` are given; paths that leave it (a run that
-    diverged) are cut off at its edge instead of stretching the axes.
+    black circle and its end (if inside the window) a black cross. The known minimum, if any,
+    is a star. The window is ``objective.plot_range`` unless ``xlim``/``ylim`` are given; paths
+    that leave it (a run that diverged) are cut off at its edge instead of stretching the axes.
+    Legend: the labels in order, then "start", "end" and "minimum" where drawn.
 
     ``levels`` is a number of levels or the levels themselves; ``log_levels`` spaces a number
     of levels geometrically above the lowest value, so that the valley floor gets detail.

@@ -79,6 +79,11 @@ def test_golden_trajectory(case):
 
 
 # --- the seed tutorial, float32 ------------------------------------------------------------
+def test_printed_fixture_is_its_trajectory():
+    # printed[j] is the trajectory after step 100 j + 1 (the loop steps, then prints).
+    assert printed(expected(SEED_CASE), SEED_CASE["printed_every"]) == SEED_CASE["printed"]
+
+
 def test_torch_reproduced_the_published_printout():
     # Recorded by the generator from torch 2.13's own run; documents that it matches.
     assert SEED_CASE["printed"] == PUBLISHED

@@ -38,6 +38,7 @@ class AdaGrad(Optimizer):
                   "eps_in_sqrt": True},
         "tf1": {"lr": None, "eps": 0.0, "initial_accumulator_value": 0.1, "eps_in_sqrt": True},
     }
+    framework_float32 = {"keras": ("lr", "initial_accumulator_value"), "tf1": ("lr",)}
     framework_limits = {
         "keras": {"weight_decay": "Keras decays weights decoupled from the gradient.",
                   "lr_decay": "Keras's Adagrad has no lr_decay (use a schedule)."},

@@ -35,6 +35,9 @@ class Optimizer:
     frameworks: ClassVar[dict[str, dict[str, Any]]] = {}
     #: framework name -> {argument: why it cannot be reproduced}.
     framework_limits: ClassVar[dict[str, dict[str, str]]] = {}
+    #: framework name -> arguments that framework stores as float32 whatever the model's dtype
+    #: (Keras keeps the learning rate in a float32 variable; TF1 casts every hyperparameter).
+    framework_float32: ClassVar[dict[str, tuple[str, ...]]] = {"keras": ("lr",)}
 
     lr: float
 
@@ -119,6 +122,10 @@ class Optimizer:
             raise TypeError(
                 f"{framework}'s {cls.__name__} has no default learning rate: pass lr=..."
             )
+        for name in cls.framework_float32.get(framework, ()):
+            if isinstance(kwargs.get(name), (int, float)) and not isinstance(kwargs[name], bool):
+                # e.g. lr=0.01 becomes 0.009999999776482582, as it does inside that framework
+                kwargs[name] = float(np.float32(kwargs[name]))
         return cls(**kwargs)
 
     def _pair_up(

@@ -50,6 +50,7 @@ class RMSprop(Optimizer):
         "keras": {"lr": 1e-3, "beta": 0.9, "eps": 1e-7, "eps_in_sqrt": True, "initial_v": 0.0},
         "tf1": {"lr": None, "beta": 0.9, "eps": 1e-10, "eps_in_sqrt": True, "initial_v": 1.0},
     }
+    framework_float32 = {"keras": ("lr",), "tf1": ("lr", "beta", "eps", "momentum")}
     framework_limits = {
         "keras": {
             "weight_decay": "Keras decays weights decoupled from the gradient "

@@ -37,6 +37,7 @@ class SGD(Optimizer):
         "torch": {"lr": 1e-3},
         "keras": {"lr": 1e-2},
     }
+    framework_float32 = {"keras": ("lr", "momentum")}
     framework_limits = {
         "keras": {"weight_decay": "Keras decays weights decoupled from the gradient.",
                   "dampening": "Keras's SGD has no dampening."},
