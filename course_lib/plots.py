@@ -290,7 +290,9 @@ def plot_losses(
             series = [(label, values, "-")]
         for name, values, linestyle in series:
             values = np.asarray(values, dtype=float)
-            # A diverged run ends in inf or nan; matplotlib leaves those points out.
+            # A diverged run ends in inf or nan, which matplotlib leaves out; values near the
+            # float64 limit would make the log-scale tick maths overflow, so drop them too.
+            values = np.where(np.abs(values) > 1e300, np.nan, values)
             ax.plot(xs[: len(values)], values, label=name, linestyle=linestyle, linewidth=1.6,
                     markersize=4, markevery=_markevery(len(values)), **style)
             plotted.append(values)

@@ -79,10 +79,12 @@ def minimize(
     optimizer: Optimizer,
     x0: ArrayLike,
     steps: int,
+    verbose: bool = True,
 ) -> Trajectory:
     """Run ``steps`` updates of ``optimizer`` on ``objective`` (anything with ``f`` and ``grad``)
     from ``x0``. ``x0`` keeps its dtype if it is float32 or float64 (so a float32 run stays
-    float32) and is not modified. The optimizer's state is reset first.
+    float32) and is not modified. The optimizer's state is reset first. If the loss stops being
+    finite the run ends there, with the reason in ``stopped`` (printed unless ``verbose=False``).
     """
     steps = check_positive_int("steps", steps)
     x = np.array(x0, dtype=None, copy=True)
@@ -109,7 +111,7 @@ def minimize(
             rates.append(optimizer.state[0]["effective_lr"].copy())
             progress.update()
     progress.close()
-    if stopped:
+    if stopped and verbose:
         print(stopped)
     dim = x.size
     return Trajectory(
@@ -148,12 +150,15 @@ def fit(
     batch_size: int | None = None,
     seed: int = 0,
     validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+    verbose: bool = True,
 ) -> History:
     """Train ``model`` in place with mini-batches of ``batch_size`` (``None``: the full batch).
 
     Each epoch shuffles the data with ``np.random.default_rng(seed)`` and visits every sample
     once. The losses recorded per epoch are on the whole training set (and on
-    ``validation_data``, if given), so runs with different batch sizes compare fairly.
+    ``validation_data``, if given), so runs with different batch sizes compare fairly. If the
+    loss stops being finite the run ends there, with the reason in ``stopped`` (printed unless
+    ``verbose=False``).
     """
     epochs = check_positive_int("epochs", epochs)
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -191,7 +196,7 @@ def fit(
             rows.append((epoch, steps, train, val))
             progress.update()
     progress.close()
-    if stopped:
+    if stopped and verbose:
         print(stopped)
     epoch_col, steps_col, train_col, val_col = zip(*rows, strict=True)
     return History(

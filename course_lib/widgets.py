@@ -14,8 +14,6 @@ browser.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -227,11 +225,10 @@ class OptimizerExplorer:
         self.sliders["eps"].disabled = name == "SGD"
         self.mapping_label.value = BETA_MAPPING[name]
 
-        # minimize() prints its stop message when a run diverges; here it goes into the title
-        # and the status line instead, because a cell's printed output is compared by nbval.
-        with contextlib.redirect_stdout(io.StringIO()):
-            trajectory = minimize(objective, self.make_optimizer(), self.start(),
-                                  self.sliders["steps"].value)
+        # The stop message of a diverged run goes into the title and the status line instead
+        # of stdout, because a cell's printed output is compared by nbval.
+        trajectory = minimize(objective, self.make_optimizer(), self.start(),
+                              self.sliders["steps"].value, verbose=False)
         self.last_trajectory = trajectory
 
         if trajectory.stopped:

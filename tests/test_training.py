@@ -356,3 +356,16 @@ def test_short_runs_show_no_bar(capsys: pytest.CaptureFixture[str]) -> None:
     X, y = regression_data(30)
     fit(LinearRegression(3), X, y, RMSprop(lr=0.01), 20, batch_size=5)
     assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_false_keeps_the_stop_message_but_prints_nothing(capsys) -> None:
+    from course_lib import LinearRegression, Rosenbrock, fit, minimize
+    from course_lib.optim import SGD
+
+    trajectory = minimize(Rosenbrock(), SGD(lr=1.0), [-1.5, 2.0], 200, verbose=False)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 1)) * 100
+    history = fit(LinearRegression(1), X, X[:, 0], SGD(lr=10.0), 50, verbose=False)
+    assert trajectory.stopped and "lr=1" in trajectory.stopped
+    assert history.stopped and "lr=10" in history.stopped
+    assert capsys.readouterr().out == ""
