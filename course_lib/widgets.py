@@ -14,6 +14,7 @@ browser.
 
 from __future__ import annotations
 
+import io
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
