@@ -66,25 +66,25 @@ def test_first_step_sizes_explain_the_two_frameworks():
 
 
 def test_six_point_line_fit_reproduced_to_all_printed_digits():
-    x = np.array([5, 15, 25, 35, 45, 55])
-    y = np.array([5, 20, 14, 32, 22, 38])
+    inputs = np.arange(5.0, 60.0, 10.0)  # 5, 15, ..., 55
+    targets = np.array([5.0, 20.0, 14.0, 32.0, 22.0, 38.0])
     # The article's gradient is mean(error * x), i.e. the gradient of half the MSE.
     model = LinearRegression(n_features=1, weights=[3.0], bias=5.0, loss="half_mse")
     optimizer = RMSprop(lr=0.001, beta=0.9, eps=1e-8)
     for _ in range(5000):
-        _, grads = model.loss_and_grad(x, y)
+        _, grads = model.loss_and_grad(inputs, targets)
         optimizer.step(model.params, grads)
     params = np.array([model.weights[0], model.bias])
-    predictions = model.predict(x)
-    rmse = np.mean((y - predictions) ** 2) ** 0.5
+    predictions = model.predict(inputs)
+    rmse = np.mean((targets - predictions) ** 2) ** 0.5
     assert str(params) == "[0.54935276 5.24240429]"
     assert str(predictions) == (
         "[ 7.98916807 13.48269564 18.97622321 24.46975078 29.96327835 35.45680592]"
     )
     assert repr(float(rmse)) == "5.813195776655382"
     # ... which is not the line of best fit the article calls it: least squares does better.
-    w, b = least_squares(x, y)
+    w, b = least_squares(inputs, targets)
     assert (round(w[0], 10), round(b, 10)) == (0.54, 5.6333333333)
-    best_rmse = np.mean((y - (w[0] * x + b)) ** 2) ** 0.5
+    best_rmse = np.mean((targets - (w[0] * inputs + b)) ** 2) ** 0.5
     assert repr(round(float(best_rmse), 6)) == "5.809953"  # sqrt(mean squared residual)
     assert best_rmse < rmse
