@@ -12,7 +12,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # Progress bars depend on timing; never show them in compared outputs.
 TEST_ENV := COURSE_LIB_PROGRESS=0 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab test test-lib test-notebooks lint install clean
+.PHONY: lab test test-lib test-notebooks lint install clean exercises check
 
 install: $(STAMP)
 
@@ -41,6 +41,16 @@ test-notebooks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Regenerate exercises/ from solutions/ (never edit exercises/ by hand).
+exercises: $(STAMP)
+	$(BIN)/python -m course_lib.exercises build
+
+# Check one exercise sheet: make check NB=exercises/04_adagrad.ipynb
+# (exit status 0 when every checked exercise passed, 1 otherwise).
+check: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check NB=exercises/04_adagrad.ipynb"; exit 2; }
+	@$(TEST_ENV) $(BIN)/python -m course_lib.exercises report "$(NB)"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .hypothesis
