@@ -12,7 +12,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # Progress bars depend on timing; never show them in compared outputs.
 TEST_ENV := COURSE_LIB_PROGRESS=0 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab test test-lib test-notebooks lint install clean exercises check
+.PHONY: lab test test-lib test-notebooks lint install clean exercises check grade bench-grading
 
 install: $(STAMP)
 
@@ -51,6 +51,15 @@ exercises: $(STAMP)
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/04_adagrad.ipynb"; exit 2; }
 	@$(TEST_ENV) $(BIN)/python -m course_lib.exercises report "$(NB)"
+
+# Grade submissions: make grade SUBMISSIONS="submissions/*.ipynb" OUT=grades.csv FEEDBACK=feedback
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir]'; exit 2; }
+	$(BIN)/python -m course_lib.grade $(SUBMISSIONS) --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK))
+
+# Grading throughput: 30 submissions of one sheet, against one graded alone in the same process.
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading_benchmark.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .hypothesis

@@ -1,0 +1,108 @@
+"""Throughput of the grader: N submissions of one sheet graded in parallel, against one alone.
+
+    .venv/bin/python benchmarks/grading_benchmark.py [--sheet 07_rmsprop_and_relatives]
+                                                     [--n 30] [--jobs 2]
+
+It makes N submissions of one sheet, a mix of the worked solution, the untouched exercise
+version and half-done ones, and grades them with ``course_lib.grade`` in this process. Before
+that, the reference run grades one (worked) submission alone with one job, in the same process.
+It prints the wall time of both and the ratio
+
+    ratio = time(N submissions, J jobs) / (time(1 submission alone) x N / J)
+
+below 1 when the per-run start-up (reference sheets, sandbox probe) is shared, above 1 when
+parallel runs slow each other down. The issue's target: 30 submissions in at most 120 s on a
+2-core machine. Without solutions/ and exercises/ it falls back to the grader tests' tiny sheet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from course_lib import grade  # noqa: E402
+
+TINY = ROOT / "tests" / "grading"
+
+
+def make_submissions(sheet: str, n: int, dest: Path) -> tuple[list[Path], Path]:
+    """N submission files and the reference directory to grade them against."""
+    solution = ROOT / "solutions" / f"{sheet}.ipynb"
+    exercise = ROOT / "exercises" / f"{sheet}.ipynb"
+    reference = ROOT / "solutions"
+    if not (solution.exists() and exercise.exists()):
+        print(f"{sheet}: no solutions/exercises pair; using the grader tests' tiny sheet")
+        solution = TINY / "submissions" / "correct.ipynb"
+        exercise = TINY / "submissions" / "untouched.ipynb"
+        reference = TINY / "reference"
+    worked = json.loads(solution.read_text(encoding="utf-8"))
+    blank = json.loads(exercise.read_text(encoding="utf-8"))
+    # half done: the first half of the answer cells from the solution, the rest untouched
+    half = copy.deepcopy(blank)
+    answers = [
+        c for c in worked["cells"]
+        if c.get("metadata", {}).get("course", {}).get("role") == "answer"
+    ]  # fmt: skip
+    done = 0
+    for cell in half["cells"]:
+        course = cell.get("metadata", {}).get("course", {})
+        if course.get("role") == "answer" and done < len(answers) // 2:
+            cell["source"] = answers[done]["source"]
+            done += 1
+    kinds = [("worked", worked), ("blank", blank), ("half", half)]
+    paths = []
+    for i in range(n):
+        kind, nb = kinds[i % len(kinds)]
+        path = dest / f"learner{i:02d}_{kind}.ipynb"
+        path.write_text(json.dumps(nb), encoding="utf-8")
+        paths.append(path)
+    return paths, reference
+
+
+def timed_grade(paths: list[Path], reference: Path, jobs: int, out: Path) -> float:
+    start = time.perf_counter()
+    code = grade.main(
+        [*map(str, paths), "--reference", str(reference), "--out", str(out),
+         "--jobs", str(jobs), "--no-progress"]
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"the grader failed (exit code {code})")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sheet", default="07_rmsprop_and_relatives")
+    parser.add_argument("--n", type=int, default=30)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
+        tmp = Path(tmp)
+        paths, reference = make_submissions(args.sheet, args.n, tmp)
+        one = timed_grade(paths[:1], reference, 1, tmp / "one.csv")
+        many = timed_grade(paths, reference, args.jobs, tmp / "many.csv")
+        rows = (tmp / "many.csv").read_text(encoding="utf-8").splitlines()[1:]
+        errors = [r for r in rows if ",error," in r]
+    ideal = one * args.n / args.jobs
+    print()
+    print(f"sheet {args.sheet}, {os.cpu_count()} CPU(s)")
+    print(f"reference run: 1 submission alone, 1 job:      {one:6.1f} s")
+    print(f"{args.n} submissions, {args.jobs} jobs:                  {many:6.1f} s "
+          f"(target: at most 120 s for 30 on 2 cores)")  # fmt: skip
+    label = f"ratio to (reference x {args.n} / {args.jobs} = {ideal:.1f} s):"
+    print(f"{label:<46} {many / ideal:6.2f}")
+    print(f"rows with status 'error': {len(errors)}")
+
+
+if __name__ == "__main__":
+    main()
