@@ -61,24 +61,12 @@ TF1_NAMES = {
 
 FRAMEWORK_NAMES = {"keras": KERAS_NAMES, "tf1": TF1_NAMES}
 
-#: Hyperparameters (course_lib names) that the framework rounds to float32 before using them
-#: on float64 parameters, per optimizer (see make_keras_tf1_fixtures.py's notes):
-#: Keras 3 keeps the learning rate in a float32 variable, and ``keras.ops.cast(python_float,
-#: "float64")`` goes through float32 on the TF backend (SGD's momentum, Adagrad's initial
-#: accumulator); TF1 converts every hyperparameter to a float32 tensor and casts it.
-#: Keras's Adam also raises float32 betas to the step number for its bias corrections while
-#: its EWMAs use float64 betas; no constructor argument can say that, so Keras Adam float64
-#: runs differ from course_lib's at about 1e-5 relative from the first step.
-FLOAT32_HYPERPARAMETERS = {
-    "keras": {
-        "SGD": ("lr", "momentum"),
-        "AdaGrad": ("lr", "initial_accumulator_value"),
-        "RMSprop": ("lr",),
-        "Adadelta": ("lr",),
-        "Adam": ("lr",),
-    },
-    "tf1": {"RMSprop": ("lr", "beta", "momentum", "eps")},
-}
+#: The frameworks round some hyperparameters to float32 even for float64 parameters (Keras keeps
+#: the learning rate in a float32 variable; TF1 casts every hyperparameter). ``Cls.like`` does
+#: the same, so the replay below passes the fixture's values unchanged. Keras's Adam also raises
+#: float32 betas to the step number for its bias corrections while its EWMAs use float64 betas;
+#: no constructor argument can say that, so Keras Adam float64 runs differ from course_lib's at
+#: about 1e-5 relative from the first step.
 
 
 def load(filename: str) -> dict[str, Any]:
@@ -105,28 +93,17 @@ def course_overrides(framework: str, framework_kwargs: dict[str, Any]) -> dict[s
     return {names[k]: v for k, v in framework_kwargs.items()}
 
 
-def as_float32(value: Any) -> Any:
-    """``float64(float32(value))`` for a float, anything else unchanged."""
-    return float(np.float32(value)) if isinstance(value, float) else value
-
-
 def build_optimizer(case: dict[str, Any]):
     """course_lib's optimizer for ``case``, configured as the case's framework configured it.
 
     Cases with ``course_kwargs`` (torch) use them as they are. Otherwise the optimizer is
-    ``Cls.like(framework, **overrides)``; for a float64 case, the hyperparameters that the
-    framework rounds to float32 (:data:`FLOAT32_HYPERPARAMETERS`, its defaults included) are
-    passed rounded, as the framework used them.
+    ``Cls.like(framework, **overrides)``, which also rounds what the framework rounds.
     """
     cls = optimizer_class(case)
     if "course_kwargs" in case:
         return cls(**case["course_kwargs"])
     framework = case["framework"]
     overrides = course_overrides(framework, case["framework_kwargs"])
-    rounded = FLOAT32_HYPERPARAMETERS.get(framework, {}).get(cls.__name__, ())
-    if case["dtype"] == "float64" and rounded:
-        preset = cls.like(framework, **overrides).hyperparameters()
-        overrides = {**overrides, **{name: as_float32(preset[name]) for name in rounded}}
     return cls.like(framework, **overrides)
 
 

@@ -6,8 +6,8 @@ needs TensorFlow) holds runs of ``keras.optimizers.*`` and
 replayed with ``Cls.like(framework, **overrides)``, the overrides renamed to course_lib's names
 (``golden.KERAS_NAMES`` / ``golden.TF1_NAMES``), so these tests also pin down the
 ``like("keras")`` and ``like("tf1")`` presets (defaults, eps inside the root, TF1's mean
-square starting at 1.0, ...). In float64 cases the hyperparameters that the framework itself
-rounds to float32 are passed rounded (``golden.FLOAT32_HYPERPARAMETERS``).
+square starting at 1.0, and the hyperparameters each framework rounds to float32 even for
+float64 parameters).
 
 Tolerances, as in ``test_parity_torch.py``: float64 trajectories at ``rtol=1e-10`` (a
 different formula shows up far above that, a different rounding far below it), ``atol=1e-12``

@@ -36,6 +36,7 @@ class Adadelta(Optimizer):
         "keras": {"lr": 1e-3, "beta": 0.95, "eps": 1e-7},
         "tf1": {"lr": 1e-3, "beta": 0.95, "eps": 1e-8},
     }
+    framework_float32 = {"keras": ("lr",), "tf1": ("lr", "beta", "eps")}
     framework_limits = {
         "keras": {"weight_decay": "Keras decays weights decoupled from the gradient."},
         "tf1": {"weight_decay": "TF1's AdadeltaOptimizer has no weight decay."},

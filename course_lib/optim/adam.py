@@ -39,6 +39,7 @@ class Adam(Optimizer):
         "keras": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7, "eps_hat": True},
         "tf1": {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "eps_hat": True},
     }
+    framework_float32 = {"keras": ("lr",), "tf1": ("lr", "beta1", "beta2", "eps")}
     framework_limits = {
         "keras": {"weight_decay": "Keras decays weights decoupled from the gradient (that is "
                   "AdamW's rule, not Adam with L2)."},
