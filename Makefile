@@ -24,8 +24,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -c "import course_lib, numpy, nbval, jupyterlab"
 	@touch $(STAMP)
 
+# JupyterLab refuses to start as root unless told to (containers, CI machines).
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(if $(wildcard $(FIRST_NOTEBOOK)),$(FIRST_NOTEBOOK),notebooks)
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) \
+		$(if $(wildcard $(FIRST_NOTEBOOK)),$(FIRST_NOTEBOOK),notebooks)
 
 # The whole suite: library tests, then every lesson and solution under nbval.
 test: $(STAMP)
