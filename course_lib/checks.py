@@ -322,6 +322,13 @@ class Runner:
         print(f"[{self.exercise_id}] passed: {n}/{n} cases")
 
 
+def _aliased_rows_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
+    # Appending the same array that is then updated in place makes every stored point the last.
+    if len(got) > 1 and np.all(got == got[-1]) and not np.all(expected == expected[-1]):
+        return "all rows are the same array: store a copy of each point"
+    return None
+
+
 def _array(values: Any, dtype: type = np.float64) -> np.ndarray:
     return np.array(values, dtype=dtype)
 
@@ -697,9 +704,7 @@ def check_run_adagrad(run_adagrad: Callable[..., Any]) -> None:
             case, got, expected,
             "start from s = 0, take `steps` AdaGrad steps with the objective's gradient, and "
             "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: (
-                "all rows are the same array: store a copy of each point" if len(a) > 1 and
-                np.all(a == a[-1]) and not np.all(e == e[-1]) else None))
+            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
         run.expect_unchanged(case, "x0", start, start_in)
     run.passed()
 
@@ -850,9 +855,7 @@ def check_run_rmsprop(run_rmsprop: Callable[..., Any]) -> None:
             case, got, expected,
             "start from v = 0, take `steps` RMSprop steps with the given beta and eps, and "
             "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: (
-                "all rows are the same array: store a copy of each point" if len(a) > 1 and
-                np.all(a == a[-1]) and not np.all(e == e[-1]) else None))
+            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
         run.expect_unchanged(case, "x0", start, start_in)
     run.passed()
 
