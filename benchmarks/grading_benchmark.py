@@ -1,6 +1,6 @@
 """Throughput of the grader: N submissions of one sheet graded in parallel, against one alone.
 
-    .venv/bin/python benchmarks/grading_benchmark.py [--sheet 07_rmsprop_and_relatives]
+    .venv/bin/python benchmarks/grading_benchmark.py [--sheet 08_rmsprop_and_relatives]
                                                      [--n 30] [--jobs 2]
 
 It makes N submissions of one sheet, a mix of the worked solution, the untouched exercise
@@ -82,7 +82,7 @@ def timed_grade(paths: list[Path], reference: Path, jobs: int, out: Path) -> flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sheet", default="07_rmsprop_and_relatives")
+    parser.add_argument("--sheet", default="08_rmsprop_and_relatives")
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()

@@ -1052,7 +1052,7 @@ def check_train_line(train_line: Callable[..., Any]) -> None:
     run.passed()
 
 
-# --- lesson 07: RMSprop and relatives -------------------------------------------------------
+# --- lesson 08: RMSprop and relatives -------------------------------------------------------
 
 def check_momentum_step(momentum_step: Callable[..., Any]) -> None:
     """``momentum_step(p, g, buf, lr, momentum=0.9)`` returns ``(p, buf)`` with

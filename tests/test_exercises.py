@@ -46,7 +46,7 @@ SHEETS = [
     "04_adagrad",
     "05_rmsprop",
     "06_minibatch_rmsprop",
-    "07_rmsprop_and_relatives",
+    "08_rmsprop_and_relatives",
 ]
 SOLUTION_REPORTED, EXERCISE_REPORTED = "04_adagrad", "06_minibatch_rmsprop"
 
