@@ -13,7 +13,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 TEST_ENV := COURSE_LIB_PROGRESS=0 MPLBACKEND=Agg PYTHONHASHSEED=0
 
 .PHONY: lab test test-lib test-notebooks test-browser browser-deps test-offline lint install \
-        clean exercises check grade bench-grading reset hub-link
+        clean exercises check grade bench-grading bench-memory reset hub-link
 
 install: $(STAMP)
 
@@ -87,6 +87,10 @@ grade: $(STAMP)
 # Grading throughput: 30 submissions of one sheet, against one graded alone in the same process.
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading_benchmark.py
+
+# Peak memory of one learner's kernel per lesson (to size a hub), against an idle kernel.
+bench-memory: $(STAMP)
+	$(BIN)/python benchmarks/kernel_memory.py
 
 # Put a notebook back to the course's version; the learner's file is kept in backups/ first.
 reset:
