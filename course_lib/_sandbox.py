@@ -514,6 +514,7 @@ class Sandbox:
         return outer
 
     def _bwrap_cmd(self, jobdir: Path, uid: int | None) -> list[str]:
+        assert self.bwrap is not None  # only the "bwrap" mode builds this command
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
         args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
         if not self.is_root:
@@ -870,6 +871,7 @@ def detect(
     """
     messages: list[str] = []
     hidden = list(hidden)
+    reason: str | None
     if requested in ("auto", "bwrap"):
         bwrap = shutil.which("bwrap")
         if bwrap is None:

@@ -242,7 +242,9 @@ def load_private_checks(path: Path) -> list[PrivateCheck]:
             )
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(lines)
-            attrs = dict(_ATTR.findall(_PY_HEADER.match(lines[start]).group("attrs")))
+            header = _PY_HEADER.match(lines[start])
+            assert header is not None  # starts holds the header lines only
+            attrs = dict(_ATTR.findall(header.group("attrs")))
             source = "\n".join(lines[start + 1 : end])
             checks.append(_private_from_attrs(attrs, source, f"{path}:{start + 1}"))
     if not checks:
@@ -402,7 +404,7 @@ def rebuild(sheet: Sheet, learner, private: dict[tuple[str, str], list[PrivateCh
     if unknown:
         notes.append(f"answer cells for unknown exercise id(s) {', '.join(unknown)} were ignored.")
 
-    cells = []
+    cells: list[dict] = []
     plan: list[CellPlan] = []
     used: dict[str, int] = {}
     ref_answer_counts: dict[str, int] = {}
@@ -436,6 +438,7 @@ def rebuild(sheet: Sheet, learner, private: dict[tuple[str, str], list[PrivateCh
         role, ex = course.get("role"), course.get("exercise")
         markers = _reference_markers(ref)
         if role == "answer":
+            assert isinstance(ex, str)  # answer and check cells always name their exercise
             k = used.get(ex, 0)
             used[ex] = k + 1
             mine = learner_answers.get(ex, [])
@@ -447,6 +450,7 @@ def rebuild(sheet: Sheet, learner, private: dict[tuple[str, str], list[PrivateCh
                 source = stub_answer(ref.get("source", ""), ex)
             add(source, CellPlan(0, "answer", ex), course=dict(course))
         elif role == "check":
+            assert isinstance(ex, str)
             add(ref.get("source", ""), CellPlan(0, "check", ex), course=dict(course))
             for check in private.get((sheet.sheet, ex), []):
                 add(check.source, CellPlan(0, "private", ex, check))
@@ -622,9 +626,10 @@ class _Grader:
         """Status and message for an exercise whose check never reported."""
         cause = self._interrupted()
         mine = cause is not None and cause.exercise == ex.id
+        label = self._label(cause) if cause is not None else ""
         if self.run is not None and self.run.total_timed_out:
             where = (
-                f"while running {self._label(cause)}" if mine
+                f"while running {label}" if mine
                 else "before this exercise was checked"
             )  # fmt: skip
             return "timed out", (
@@ -633,7 +638,7 @@ class _Grader:
             )
         if mine:
             return "error", (
-                f"The process running the notebook ended while running {self._label(cause)} "
+                f"The process running the notebook ended while running {label} "
                 "(was it killed by the code?). Nothing after it could run."
             )
         if cause is not None:
@@ -662,7 +667,9 @@ class _Grader:
         answers = [c for c in cells if c.role == "answer"]
         check = next(c for c in cells if c.role == "check")
         privates = [c for c in cells if c.role == "private"]
-        max_points = ex.points + sum(p.private.points or 0.0 for p in privates)
+        max_points = ex.points + sum(
+            p.private.points or 0.0 for p in privates if p.private is not None
+        )
 
         def result(status: str, message: str, points: float = 0.0) -> Result:
             return Result(ex.id, points, max_points, status, message)
@@ -712,7 +719,7 @@ class _Grader:
                 return result("failed", "The check finished without reporting a pass.")
             return self._with_private(ex, privates, result)
         ename, evalue = str(err.get("ename", "")), str(err.get("evalue", ""))
-        answer_errors = [(a, r.error()) for a, r in answer_runs if r is not None and r.error()]
+        answer_errors = [(a, e) for a, r in answer_runs if r is not None and (e := r.error())]
         not_attempted = any(e.get("ename") == "NotAttempted" for _, e in answer_errors)
         if ename == "NotAttempted" or not_attempted:
             return result(
@@ -753,6 +760,7 @@ class _Grader:
         for info in privates:
             run = self.runs.get(info.index)
             check = info.private
+            assert check is not None  # every "private" cell plan carries its check
             if run is None:
                 status, msg = self._missing(ex)
                 failures.append((status, msg))
@@ -765,8 +773,7 @@ class _Grader:
                 )  # fmt: skip
             elif run.state != "ok":
                 failures.append(("error", f"A hidden check could not run ({run.state})."))
-            elif run.error() is not None:
-                e = run.error()
+            elif (e := run.error()) is not None:
                 text = str(e.get("evalue", "")).strip()
                 failures.append(
                     ("failed", f"A hidden check failed: {text}" if text
@@ -971,7 +978,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     # jsonschema (imported by nbformat) would import the optional rfc3987_syntax, which builds a
     # grammar for about a second; nbformat never needs it
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
     def say(msg: str) -> None:
         print(f"grade: {msg}", file=sys.stderr, flush=True)

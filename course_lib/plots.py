@@ -463,16 +463,15 @@ def show(fig: Figure | Axes, alt: str) -> None:
     """
     from IPython.display import display  # imported late: the library works without IPython
 
-    if isinstance(fig, Axes):
-        fig = fig.figure
-    if not isinstance(fig, Figure):
+    figure = fig.figure if isinstance(fig, Axes) else fig
+    if not isinstance(figure, Figure):
         raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}.")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError(f"alt must be a non-empty sentence describing the figure, got {alt!r}.")
     alt = " ".join(alt.split())
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
     png = base64.b64encode(buffer.getvalue()).decode("ascii")
     display(
         {"image/png": png, "text/plain": f"[Figure] {alt}"},
