@@ -12,7 +12,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # Progress bars depend on timing; never show them in compared outputs.
 TEST_ENV := COURSE_LIB_PROGRESS=0 MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab test test-lib test-notebooks test-browser browser-deps test-offline lint install \
+.PHONY: lab test test-lib test-notebooks test-browser browser-deps test-offline lint typecheck install \
         clean exercises check grade bench-grading bench-memory reset hub-link
 
 install: $(STAMP)
@@ -68,6 +68,10 @@ test-notebooks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Static types of the library learners import (configuration in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy course_lib
 
 # Regenerate exercises/ from solutions/ (never edit exercises/ by hand).
 exercises: $(STAMP)

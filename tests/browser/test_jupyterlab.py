@@ -67,6 +67,10 @@ def test_widget_slider_redraws_the_figure(page, lab):
     slider.focus()
     page.keyboard.press("ArrowRight")
     wait_for(lambda: explorer.get_attribute("src") != before, 20, "the explorer to redraw")
+    shown = explorer.evaluate("img => [img.naturalWidth, img.clientWidth, img.naturalHeight,"
+                              " img.clientHeight, img.getBoundingClientRect().right]")
+    assert shown[0] == shown[1] and shown[2] == shown[3], f"the PNG is rescaled: {shown}"
+    assert shown[4] <= 1400, f"the explorer does not fit a 1400-pixel window: {shown}"
     screenshot(page, "widget_after_slider")
 
 
