@@ -46,18 +46,19 @@ lint: $(STAMP)
 
 # Regenerate exercises/ from solutions/ (never edit exercises/ by hand).
 exercises: $(STAMP)
-	$(BIN)/python -m course_lib.exercises build
+	$(BIN)/python -m course_tools.sheets build
 
 # Check one exercise sheet: make check NB=exercises/04_adagrad.ipynb
 # (exit status 0 when every checked exercise passed, 1 otherwise).
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/04_adagrad.ipynb"; exit 2; }
-	@$(TEST_ENV) $(BIN)/python -m course_lib.exercises report "$(NB)"
+	@$(TEST_ENV) $(BIN)/python -m course_tools.sheets report "$(NB)"
 
-# Grade submissions: make grade SUBMISSIONS="submissions/*.ipynb" OUT=grades.csv FEEDBACK=feedback
+# Grade submissions: make grade SUBMISSIONS="submissions/*.ipynb" OUT=grades.csv FEEDBACK=feedback SHEET=04_adagrad
+# (the submissions come after `--`, so a file named like an option is still a file)
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir]'; exit 2; }
-	$(BIN)/python -m course_lib.grade $(SUBMISSIONS) --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK))
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir] [SHEET=id]'; exit 2; }
+	$(BIN)/python -m course_tools.grade --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK)) $(if $(SHEET),--sheet $(SHEET)) -- $(SUBMISSIONS)
 
 # Grading throughput: 30 submissions of one sheet, against one graded alone in the same process.
 bench-grading: $(STAMP)

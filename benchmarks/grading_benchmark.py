@@ -4,7 +4,7 @@
                                                      [--n 30] [--jobs 2]
 
 It makes N submissions of one sheet, a mix of the worked solution, the untouched exercise
-version and half-done ones, and grades them with ``course_lib.grade`` in this process. Before
+version and half-done ones, and grades them with ``course_tools.grade`` in this process. Before
 that, the reference run grades one (worked) submission alone with one job, in the same process.
 It prints the wall time of both and the ratio
 
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_lib import grade  # noqa: E402
+from course_tools import grade  # noqa: E402
 
 TINY = ROOT / "tests" / "grading"
 
@@ -71,8 +71,8 @@ def make_submissions(sheet: str, n: int, dest: Path) -> tuple[list[Path], Path]:
 def timed_grade(paths: list[Path], reference: Path, jobs: int, out: Path) -> float:
     start = time.perf_counter()
     code = grade.main(
-        [*map(str, paths), "--reference", str(reference), "--out", str(out),
-         "--jobs", str(jobs), "--no-progress"]
+        ["--reference", str(reference), "--out", str(out), "--jobs", str(jobs),
+         "--no-progress", "--", *map(str, paths)]
     )  # fmt: skip
     seconds = time.perf_counter() - start
     if code != 0:

@@ -2,8 +2,8 @@
 
 Grade with them:
 
-    python -m course_lib.grade submissions/*.ipynb --out grades.csv \
-        --private-checks examples/private_checks_example.py
+    python -m course_tools.grade --out grades.csv \
+        --private-checks examples/private_checks_example.py -- submissions/*.ipynb
 
 Format. Each block starting with a line
 

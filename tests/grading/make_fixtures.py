@@ -150,16 +150,15 @@ def reference() -> dict:
 def exercise_version(nb: dict) -> dict:
     """What a learner receives: solution regions replaced (as solutions/README.md says)."""
     sys.path.insert(0, str(HERE.parent.parent))
-    from course_lib.grade import stub_answer
+    from course_tools.sheet_format import replace_code_regions, replace_text_regions
 
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
         course = cell["metadata"].get("course", {})
         if course.get("role") == "answer":
-            cell["source"] = stub_answer(cell["source"], course["exercise"])
+            cell["source"] = replace_code_regions(cell["source"], course["exercise"])
         elif course.get("role") == "written":
-            head = cell["source"].split("<!-- BEGIN SOLUTION -->")[0]
-            cell["source"] = head + "_Write your answer here._"
+            cell["source"] = replace_text_regions(cell["source"])
     return nb
 
 
