@@ -198,14 +198,17 @@ def split_paths(argv: Sequence[str]) -> list[str]:
     """argv with every existing file that looks like an option moved after ``--``.
 
     A shell glob such as ``*.ipynb`` yields only names that exist, so an existing
-    ``-rf.ipynb`` or ``--private-checks=x.ipynb`` is a submission, never an option.
+    ``-rf.ipynb`` or ``--private-checks=x.ipynb`` is a submission, never an option. A bare
+    option name (``-j``, ``--out``) stays an option even if a file has that name.
     """
     argv = list(argv)
     end = argv.index("--") if "--" in argv else len(argv)
     before, after = argv[:end], argv[end + 1:]
     options, paths, expect_value = [], [], False
     for token in before:
-        if not expect_value and token.startswith("-") and os.path.lexists(token):
+        bare_option = token in _VALUE_OPTIONS or token in _FLAG_OPTIONS
+        if not expect_value and token.startswith("-") and not bare_option \
+                and os.path.lexists(token):
             paths.append(token)
             continue
         options.append(token)
@@ -216,6 +219,7 @@ def split_paths(argv: Sequence[str]) -> list[str]:
 _VALUE_OPTIONS = {"--out", "--feedback", "--sheet", "--reference", "--private-checks", "--jobs",
                   "-j", "--cell-timeout", "--timeout", "--memory", "--disk", "--nproc",
                   "--sandbox", "--debug-dir"}
+_FLAG_OPTIONS = {"--no-progress", "-h", "--help"}
 
 
 def _check_outputs(args, submissions: Sequence[str], reference: Path) -> None:
