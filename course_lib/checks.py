@@ -45,7 +45,7 @@ from .objectives import (
     ill_conditioned_quadratic,
     rotated_quadratic,
 )
-from .optim import SGD, AdaGrad, Adam, RMSprop
+from .optim import SGD, Adam, RMSprop
 from .training import fit, minimize
 
 __all__ = [
@@ -597,116 +597,38 @@ def check_choose_beta(choose_beta: Callable[..., Any]) -> None:
 
 # --- lesson 04: AdaGrad ---------------------------------------------------------------------
 
+# Sheet 04's checks are case definitions (course_lib/cases/sheet04.py), shared with the grader.
+
 def _step_cases_hint(kind: str) -> str:
     return f"follow {kind}'s update rule from the lesson, coordinate by coordinate"
+
+
+def _case_check(exercise_id: str, fn: Callable[..., Any]) -> None:
+    __tracebackhide__ = True
+    from .cases import run_check
+    from .cases.sheet04 import EXERCISES
+
+    run_check(EXERCISES[exercise_id], fn)
 
 
 def check_adagrad_accumulate(adagrad_accumulate: Callable[..., Any]) -> None:
     """``adagrad_accumulate(s, g)`` returns the new sum of squared gradients ``s + g**2``."""
     __tracebackhide__ = True
-    run = Runner("adagrad_accumulate", adagrad_accumulate)
-    cases = {
-        "the first gradient (s = 0)": (np.zeros(2), _array([3.0, -1.0])),
-        "a negative gradient": (_array([1.0, 4.0]), _array([-2.0, -0.5])),
-        "zero gradient leaves s unchanged": (_array([2.0, 5.0]), np.zeros(2)),
-        "float32": (_array([1.0], np.float32), _array([0.5], np.float32)),
-    }
-    for case, (s, g) in cases.items():
-        s_in, g_in = s.copy(), g.copy()
-        got = run.call(case, s_in, g_in)
-        run.expect_close(
-            case, got, s + g**2, "s collects the squares of all past gradients", name="s",
-            dtype=s.dtype.type,
-            diagnose=lambda a, s=s, g=g: (
-                "square the gradient: its sign must not matter" if _same(a, s + g) else
-                "s is a sum that keeps the past, not just the latest square"
-                if _same(a, g**2) and not _same(s, 0 * s) else None),
-        )
-        run.expect_unchanged(case, "s", s, s_in)
-    run.passed()
+    _case_check("adagrad_accumulate", adagrad_accumulate)
 
 
 def check_adagrad_step(adagrad_step: Callable[..., Any]) -> None:
     """``adagrad_step(p, g, s, lr, eps=1e-10)`` returns ``(p, s)`` after one AdaGrad step
     (``s + g**2`` first, then ``p - lr * g / (sqrt(s) + eps)``)."""
     __tracebackhide__ = True
-    run = Runner("adagrad_step", adagrad_step)
-    cases = {
-        "the first step from s = 0": (_array([-4.0, 3.0]), _array([-4.0, 30.0]), np.zeros(2),
-                                      1.0, 1e-10),
-        "a later step (s > 0)": (_array([1.0, 2.0]), _array([0.5, -1.0]), _array([4.0, 9.0]),
-                                 0.5, 1e-10),
-        "a coordinate whose gradient has always been 0": (_array([1.0, 2.0]),
-                                                          _array([2.0, 0.0]), np.zeros(2),
-                                                          0.1, 1e-10),
-        "a large eps (0.5)": (_array([1.0]), _array([2.0]), _array([5.0]), 1.0, 0.5),
-        "float32": (_array([1.0, -1.0], np.float32), _array([0.2, 0.3], np.float32),
-                    _array([0.1, 0.0], np.float32), 0.1, 1e-10),
-    }
-    for case, (p, g, s, lr, eps) in cases.items():
-        p_in, g_in, s_in = p.copy(), g.copy(), s.copy()
-        got = run.call(case, p_in, g_in, s_in, lr, eps=eps)
-        got_p, got_s = run.expect_pairs(case, got, 2, "(p, s)")
-        s_new = s + g * g
-        p_new = p - lr * g / (np.sqrt(s_new) + eps)
-
-        def diagnose(a: np.ndarray, p=p, g=g, s=s, lr=lr, eps=eps) -> str | None:
-            with np.errstate(all="ignore"):
-                if _same(a, p - lr * g / (np.sqrt(s) + eps)):
-                    return "add the new g**2 to s before dividing by its root"
-                if _same(a, p - lr * g / np.sqrt(s + g * g + eps)):
-                    return "this course adds eps outside the square root: sqrt(s) + eps"
-                if _same(a, p - lr * g / (s + g * g + eps)):
-                    return "divide by the square root of s"
-            return None
-
-        run.expect_close(case, got_s, s_new, "s grows by the squared gradient", name="s",
-                         dtype=s.dtype.type)
-        run.expect_close(case, got_p, p_new, _step_cases_hint("AdaGrad"), name="p",
-                         dtype=p.dtype.type, diagnose=diagnose)
-        run.expect_unchanged(case, "p", p, p_in)
-        run.expect_unchanged(case, "s", s, s_in)
-    # three steps in a row, against course_lib's optimizer
-    case = "three steps on a valley, against course_lib.optim.AdaGrad"
-    valley = ill_conditioned_quadratic(10.0)
-    p, s, q = _array([-4.0, 3.0]), np.zeros(2), _array([-4.0, 3.0])
-    reference = AdaGrad(lr=1.0)
-    for _ in range(3):
-        g = valley.grad(p)
-        got = run.call(case, p, g, s, 1.0)
-        p, s = (np.asarray(v, dtype=float) for v in run.expect_pairs(case, got, 2, "(p, s)"))
-        reference.step(q, valley.grad(q))
-    run.expect_close(case, p, q, "each call starts from the p and s returned by the one before",
-                     name="p after 3 steps")
-    run.passed()
+    _case_check("adagrad_step", adagrad_step)
 
 
 def check_run_adagrad(run_adagrad: Callable[..., Any]) -> None:
     """``run_adagrad(objective, x0, lr, steps, eps=1e-10)`` returns the points visited by
     AdaGrad, shape ``(steps + 1, dim)``, like ``course_lib.minimize(..., AdaGrad(lr, eps))``."""
     __tracebackhide__ = True
-    run = Runner("run_adagrad", run_adagrad)
-    cases = {
-        "20 steps on a valley (kappa = 10)": (ill_conditioned_quadratic(10.0), [-4.0, 3.0], 1.0,
-                                              20, 1e-10),
-        "a rotated valley": (rotated_quadratic(100.0, 45.0), [-4.0, 3.0], 2.0, 30, 1e-10),
-        "1-D x/log(x) from 364": (XOverLogX(), [364.0], 10.0, 15, 1e-10),
-        "a single step": (SeedBowl(), [-4.5, 4.5], 1.0, 1, 1e-10),
-        "a large eps (0.5)": (SeedBowl(), [1.0, 2.0], 0.5, 5, 0.5),
-        "starting at the minimum (zero gradient)": (SeedBowl(), [0.0, 0.0], 1.0, 3, 1e-10),
-    }
-    for case, (objective, x0, lr, steps, eps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        expected = minimize(objective, AdaGrad(lr=lr, eps=eps), start, steps).points
-        got = run.call(case, objective, start_in, lr, steps, eps=eps)
-        run.expect_close(
-            case, got, expected,
-            "start from s = 0, take `steps` AdaGrad steps with the objective's gradient, and "
-            "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("run_adagrad", run_adagrad)
 
 
 # --- lesson 05: RMSprop ---------------------------------------------------------------------

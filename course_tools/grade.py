@@ -22,21 +22,26 @@ import dataclasses
 import json
 import os
 import queue
+import secrets
 import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import SimpleNamespace
 
+from . import protocol
 from . import sandbox as _sandbox
 from .reference import (
     GradeError,
     PrivateCheck,
     Sheet,
+    attach_private_cases,
     attach_private_checks,
+    load_private_cases,
     load_private_checks,
     load_reference,
 )
@@ -65,6 +70,12 @@ class Job:
         self.fixed_budget: float | None = None  # --timeout S; None: measured per sheet
         self.budgets: dict[str, float] = {}  # sheet -> seconds per submission (auto)
         self.lock = threading.Lock()
+        self.private_cases: list = []  # course_lib.cases.PrivateCases (protocol sheets)
+        self.seed = secrets.randbits(63)  # hidden cases; never sent to a sandbox
+
+
+def _submission_seed(job: Job, submission: str) -> int:
+    return (job.seed + zlib.crc32(submission.encode("utf-8", "replace"))) % 2**63
 
 
 def _max_points(sheet: Sheet, private: dict, ex) -> float:
@@ -92,6 +103,8 @@ def grade_submission(submission: str, job: Job, name: str, slot: int) -> Submiss
         return SubmissionReport(submission, exc.sheet, rows, [], {}, job.sheets.get(exc.sheet))
     rebuilt = rebuild(sheet, learner, job.private)
     notes = list(rebuilt.notes)
+    if job.sandbox is not None and sheet.cases is not None:
+        return _by_protocol(submission, job, sheet, learner, rebuilt, name, slot)
     if job.sandbox is None:
         results = [Result(e.id, 0.0, _max_points(sheet, job.private, e), "error",
                           f"Not graded: {job.problem}") for e in sheet.checked()]
@@ -112,16 +125,45 @@ def grade_submission(submission: str, job: Job, name: str, slot: int) -> Submiss
     return report
 
 
+def _by_protocol(submission: str, job: Job, sheet: Sheet, learner, rebuilt: Rebuilt,
+                 name: str, slot: int) -> SubmissionReport:
+    assert job.sandbox is not None and sheet.cases is not None
+    budget = _budget(job, sheet, slot)
+    run = protocol.grade(sheet, learner, sheet.cases, job.private_cases, job.sandbox, job.base,
+                         name, slot, budget, _submission_seed(job, submission))
+    notes = list(rebuilt.notes)
+    if job.sandbox.warning:
+        notes.append("Sandbox: " + job.sandbox.warning)
+    report = SubmissionReport(submission, sheet.sheet, run.results, notes, rebuilt.written,
+                              sheet)
+    report.debug = run.debug
+    return report
+
+
+def _reference_time(job: Job, sheet: Sheet, slot: int) -> float:
+    """Seconds the reference's own solutions take (graded like a submission)."""
+    assert job.sandbox is not None
+    own = SimpleNamespace(cells=sheet.cells)
+    if sheet.cases is not None:
+        run = protocol.grade(sheet, own, sheet.cases, job.private_cases, job.sandbox,
+                             job.base, f"reference-{sheet.sheet}", slot, 600.0, job.seed)
+        wrong = [r.exercise for r in run.results if r.status != "passed"]
+        if wrong:
+            _say(f"WARNING: the reference of {sheet.sheet} fails its own cases: {wrong}")
+        return float(run.debug["seconds"])
+    rebuilt = rebuild(sheet, own, {})
+    return job.sandbox.run(job.base, f"reference-{sheet.sheet}", rebuilt.notebook_json,
+                           slot).elapsed
+
+
 def _budget(job: Job, sheet: Sheet, slot: int) -> float | None:
     """Seconds for one submission of ``sheet``: fixed (--timeout S) or measured (auto)."""
     if job.fixed_budget is not None:
         return job.fixed_budget
     with job.lock:
         if sheet.sheet not in job.budgets:
-            own = rebuild(sheet, SimpleNamespace(cells=sheet.cells), {})
-            assert job.sandbox is not None
-            run = job.sandbox.run(job.base, f"reference-{sheet.sheet}", own.notebook_json, slot)
-            job.budgets[sheet.sheet] = max(MIN_BUDGET, BUDGET_FACTOR * run.elapsed)
+            elapsed = _reference_time(job, sheet, slot)
+            job.budgets[sheet.sheet] = max(MIN_BUDGET, BUDGET_FACTOR * elapsed)
         return job.budgets[sheet.sheet]
 
 
@@ -188,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--nproc", type=int, default=256, help="processes per submission (256)")
     p.add_argument("--sandbox", choices=("auto", "bwrap", "rlimits"), default="auto",
                    help="auto: bubblewrap when it works, else resource limits only (loudly)")
+    p.add_argument("--seed", help="seed of the hidden cases (default: a secret random one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--debug-dir", help="also write each rebuilt notebook, the raw cell records "
                    "and pytest's output there (for diagnosing the grader)")
@@ -218,7 +261,7 @@ def split_paths(argv: Sequence[str]) -> list[str]:
 
 _VALUE_OPTIONS = {"--out", "--feedback", "--sheet", "--reference", "--private-checks", "--jobs",
                   "-j", "--cell-timeout", "--timeout", "--memory", "--disk", "--nproc",
-                  "--sandbox", "--debug-dir"}
+                  "--sandbox", "--debug-dir", "--seed"}
 _FLAG_OPTIONS = {"--no-progress", "-h", "--help"}
 
 
@@ -256,12 +299,19 @@ def _setup(args) -> tuple[Job, list[str], _sandbox.Limits]:
     reference = Path(args.reference)
     sheets = load_reference(reference)
     checks: list[PrivateCheck] = []
-    if args.private_checks:
+    cases = load_private_cases(Path(args.private_checks)) if args.private_checks else []
+    if args.private_checks and not cases:
         checks = load_private_checks(Path(args.private_checks))
+        if any(sheets[s].cases is not None for s, _ in attach_private_checks(sheets, checks)):
+            raise GradeError(f"{args.private_checks}: a sheet graded by the protocol takes "
+                             "private cases (PRIVATE_CASES), not check cells")
     if args.sheet is not None and args.sheet not in sheets:
         raise GradeError(f"--sheet {args.sheet!r} is not a reference sheet (the reference "
                          f"has: {', '.join(sorted(sheets))})")
     job = Job(sheets, attach_private_checks(sheets, checks), args.sheet)
+    job.private_cases = attach_private_cases(sheets, cases)
+    if args.seed is not None:
+        job.seed = int(args.seed)
     submissions = expand_submissions(args.submissions)
     _check_outputs(args, submissions, reference)
     limits, fixed = _limits(args)
@@ -274,7 +324,8 @@ def _hidden_paths(args, submissions: Sequence[str]) -> list[Path]:
     and the grader itself."""
     hidden = [Path(os.path.realpath(s)) for s in submissions]
     hidden += [p.parent for p in hidden]
-    hidden += [Path(os.path.realpath(args.reference)), Path(__file__).resolve().parent]
+    hidden += [Path(os.path.realpath(args.reference)), Path(__file__).resolve().parent,
+               DEFAULT_REFERENCE.resolve()]
     for extra in (args.private_checks, args.out, args.feedback, args.debug_dir):
         if extra:
             hidden.append(Path(os.path.realpath(extra)))
@@ -342,7 +393,8 @@ def _write_outputs(args, done: list[SubmissionReport], names: list[str]) -> None
         for rep, name in zip(done, names, strict=True):
             if rep.debug:
                 info = dict(rep.debug)
-                (dbg / f"{name}.rebuilt.ipynb").write_text(info.pop("notebook"), "utf-8")
+                notebook = info.pop("notebook", "{}")
+                (dbg / f"{name}.rebuilt.ipynb").write_text(notebook, "utf-8")
                 (dbg / f"{name}.run.json").write_text(json.dumps(info, indent=1), "utf-8")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import runpy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class Sheet:
     path: Path
     cells: list  # the reference notebook's cells (nbformat nodes)
     exercises: list[Exercise]
+    cases: dict | None = None  # exercise id -> course_lib.cases.Exercise (the protocol), or None
 
     def checked(self) -> list[Exercise]:
         """The auto-graded exercises (kind "check")."""
@@ -47,8 +49,30 @@ def load_sheet(path: Path) -> Sheet | None:
         exercises = exercises_of(nb, f"reference {path}")
     except SheetError as exc:
         raise GradeError(str(exc)) from None
-    title = nb.metadata.get("course", {}).get("title", sheet)
-    return Sheet(sheet, str(title), Path(path), list(nb.cells), exercises)
+    meta = nb.metadata.get("course", {})
+    found = Sheet(sheet, str(meta.get("title", sheet)), Path(path), list(nb.cells), exercises)
+    found.cases = _case_definitions(found, meta.get("cases"))
+    return found
+
+
+def _case_definitions(sheet: Sheet, module_name: object) -> dict | None:
+    """The sheet's case definitions: course_lib.cases' registry, or the module the reference's
+    metadata names (``course.cases``, a file next to the reference notebook)."""
+    from course_lib.cases import sheet_exercises
+
+    cases = sheet_exercises(sheet.sheet)
+    if cases is None and isinstance(module_name, str):
+        file = sheet.path.parent / f"{module_name}.py"
+        if not file.is_file():
+            raise GradeError(f"reference {sheet.path}: course.cases names {file}, which is not "
+                             "there")
+        cases = dict(runpy.run_path(str(file))["EXERCISES"])
+    if cases is None:
+        return None
+    missing = [e.id for e in sheet.checked() if e.id not in cases]
+    if missing:
+        raise GradeError(f"reference {sheet.path}: no case definitions for {missing}")
+    return cases
 
 
 def load_reference(directory: Path) -> dict[str, Sheet]:
@@ -157,6 +181,30 @@ def _private_from_python(path: Path, text: str) -> list[PrivateCheck]:
         source = "\n".join(lines[start + 1 : end])
         checks.append(_private_from_attrs(attrs, source, f"{path}:{start + 1}"))
     return checks
+
+
+def load_private_cases(path: Path) -> list:
+    """The PRIVATE_CASES of a Python file (course_lib.cases.PrivateCases), or [] if none."""
+    from course_lib.cases import PrivateCases
+
+    if path.suffix != ".py" or "PRIVATE_CASES" not in path.read_text(encoding="utf-8"):
+        return []
+    try:
+        found = runpy.run_path(str(path)).get("PRIVATE_CASES", [])
+    except Exception as exc:  # noqa: BLE001 - the instructor's file is broken
+        raise GradeError(f"private checks {path}: {type(exc).__name__}: {exc}") from exc
+    if not all(isinstance(p, PrivateCases) for p in found) or not found:
+        raise GradeError(f"{path}: PRIVATE_CASES must be a non-empty list of PrivateCases")
+    return list(found)
+
+
+def attach_private_cases(sheets: dict[str, Sheet], found: list) -> list:
+    for p in found:
+        sheet = sheets.get(p.sheet)
+        if sheet is None or sheet.cases is None or p.exercise not in sheet.cases:
+            raise GradeError(f"private cases for {p.sheet}/{p.exercise}: no such case-defined "
+                             "exercise in the reference")
+    return found
 
 
 def load_private_checks(path: Path) -> list[PrivateCheck]:

@@ -46,7 +46,7 @@ INSIDE_ROOT = "/grade"  # where the job directory appears inside the bubblewrap 
 INSIDE = Path(__file__).resolve().parent / "inside"
 #: job-directory name -> source file: copied into each job directory, which the sandbox sees
 JOB_FILES = {"launcher.py": "launcher.py", "conftest.py": "nbval_plugin.py",
-             "pytest_main.py": "pytest_main.py"}
+             "pytest_main.py": "pytest_main.py", "worker.py": "worker.py", "codec.py": "codec.py"}
 PYTEST_INI = "[pytest]\naddopts =\nconsole_output_style = classic\n"
 
 
@@ -313,7 +313,9 @@ class Sandbox:
         for name in (*JOB_FILES, "pytest.ini"):
             args += ["--ro-bind", str(jobdir / name), inside + "/" + name]
         args += ["--size", str(self.limits.disk), "--perms", "1777", "--tmpfs", inside + "/work"]
-        args += ["--ro-bind", str(jobdir / "notebook.ipynb"), inside + "/work/notebook.ipynb"]
+        if (jobdir / "notebook.ipynb").exists():
+            args += ["--ro-bind", str(jobdir / "notebook.ipynb"),
+                     inside + "/work/notebook.ipynb"]
         mounts += [inside + "/work"]
         if not any(_is_within(m, "/tmp") for m in mounts):
             args += ["--symlink", inside + "/work/tmp", "/tmp"]
@@ -343,33 +345,42 @@ class Sandbox:
             if not any(k != d and _is_within(k, d) for d in dirs)
         ]  # fmt: skip
 
-    def command(self, jobdir: Path, slot: int, extra_env: dict[str, str]) -> list[str]:
+    def command(self, jobdir: Path, slot: int, extra_env: dict[str, str],
+                worker: bool = False) -> list[str]:
+        """The command line of one run: pytest on the notebook, or the protocol worker."""
         uid = self.uids[slot]
         root = INSIDE_ROOT if self.mode == "bwrap" else str(jobdir)
-        cmd = self._launcher_cmd(root, uid, self._pytest_args(root), extra_env)
+        inner = ([self.python, "-I", "-B", root + "/worker.py"] if worker
+                 else self._pytest_args(root))
+        cmd = self._launcher_cmd(root, uid, inner, extra_env)
         if self.mode == "bwrap":
             cmd = self._bwrap_cmd(jobdir, uid) + cmd
         return cmd
 
     # ---- running ---------------------------------------------------------------------------
 
-    def prepare_jobdir(self, base: Path, name: str, notebook_json: str, slot: int) -> Path:
+    def prepare_jobdir(self, base: Path, name: str, notebook_json: str | None,
+                       slot: int) -> Path:
+        """The job directory: the inside files, and the notebook (none for the worker)."""
         jobdir = base / name
         jobdir.mkdir(mode=0o755)
         for name, source in JOB_FILES.items():
             shutil.copyfile(INSIDE / source, jobdir / name)
             (jobdir / name).chmod(0o644)
         (jobdir / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+        (jobdir / "pytest.ini").chmod(0o644)
         work = jobdir / "work"
         work.mkdir(mode=0o700)
-        (work / "notebook.ipynb").write_text(notebook_json, encoding="utf-8")
-        nb_copy = jobdir / "notebook.ipynb"  # what bwrap binds into its own tmpfs
-        shutil.copyfile(work / "notebook.ipynb", nb_copy)
-        for f in (jobdir / "conftest.py", jobdir / "pytest.ini", nb_copy, work / "notebook.ipynb"):
-            f.chmod(0o644)
         uid = self.uids[slot]
         if uid is not None:
             os.chown(work, uid, uid)
+        if notebook_json is None:
+            return jobdir
+        (work / "notebook.ipynb").write_text(notebook_json, encoding="utf-8")
+        nb_copy = jobdir / "notebook.ipynb"  # what bwrap binds into its own tmpfs
+        shutil.copyfile(work / "notebook.ipynb", nb_copy)
+        for f in (nb_copy, work / "notebook.ipynb"):
+            f.chmod(0o644)
         return jobdir
 
     def run(self, base: Path, name: str, notebook_json: str, slot: int,
@@ -401,6 +412,25 @@ class Sandbox:
         remove_tree(jobdir)
         return RunResult(records, timed_out, proc.returncode, tail, time.monotonic() - start)
 
+    def start_worker(self, base: Path, name: str, slot: int) -> WorkerProcess:
+        """Start the protocol worker in the sandbox; the grader holds both pipe ends."""
+        jobdir = self.prepare_jobdir(base, name, None, slot)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        env = {"COURSE_GRADE_IN": str(req_r), "COURSE_GRADE_OUT": str(rep_w)}
+        cmd = self.command(jobdir, slot, env, worker=True)
+        log = tempfile.TemporaryFile(dir=base)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w),
+                                    env={"PATH": "/usr/local/bin:/usr/bin:/bin",
+                                         "LANG": "C.UTF-8"},
+                                    cwd=str(base), start_new_session=True)
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        return WorkerProcess(self, proc, slot, jobdir, req_w, rep_r, log)
+
     def _stop(self, proc: subprocess.Popen, slot: int, at_once: bool = False) -> None:
         """Make sure nothing of this run is left: the process tree and, as root, the uid.
 
@@ -429,6 +459,59 @@ class Sandbox:
         uid = self.uids[slot]
         if uid is not None:
             kill_uid(uid)
+
+
+class WorkerProcess:
+    """The grader's end of one worker: send a request, read its reply by a deadline."""
+
+    def __init__(self, box: Sandbox, proc, slot: int, jobdir: Path, req_w: int, rep_r: int,
+                 log) -> None:
+        self.box, self.proc, self.slot, self.jobdir = box, proc, slot, jobdir
+        self.req_w, self.rep_r, self.log = req_w, rep_r, log
+        self.buf = b""
+        self.closed = False
+        self.ended = False  # the worker closed its end (it exited or was killed)
+
+    def send(self, data: bytes) -> bool:
+        """Write one request; False when the worker is gone."""
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.req_w, view):]
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def receive(self, deadline: float) -> bytes | None:
+        """One reply line, or None (the deadline passed, or the worker closed its end)."""
+        while b"\n" not in self.buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.rep_r], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(self.rep_r, 1 << 20)
+            if not chunk:
+                self.ended = True
+                return None
+            self.buf += chunk
+            if len(self.buf) > 64 << 20:
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def stop(self) -> str:
+        """Kill everything of this run; the end of its log (for --debug-dir)."""
+        if self.closed:
+            return ""
+        self.closed = True
+        for fd in (self.req_w, self.rep_r):
+            os.close(fd)
+        self.box._stop(self.proc, self.slot, at_once=True)
+        tail = _log_tail(self.log)
+        remove_tree(self.jobdir)
+        return tail
 
 
 def read_records(fd: int, deadline: float) -> tuple[list[dict], bool]:
