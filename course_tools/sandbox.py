@@ -674,43 +674,32 @@ def _free_uids(base: int, n: int) -> list[int | None]:
 # Detection
 # --------------------------------------------------------------------------------------------
 
-PROBE_NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "probe",
-            "metadata": {"course_grade": {"index": 0}},
-            "outputs": [],
-            "source": "print('probe ok')",
-        }
-    ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
 def _probe(sandbox: Sandbox, base: Path) -> str | None:
-    """Run a one-cell notebook in the sandbox; None when it works, else the reason."""
-    probe_limits = dataclasses.replace(
-        sandbox.limits, total_timeout=min(90.0, max(30.0, sandbox.limits.total_timeout))
-    )
-    saved = sandbox.limits
-    sandbox.limits = probe_limits
+    """Start the protocol worker and have it run one cell; None when it works, else why.
+
+    (The worker is what every case-defined sheet needs; the nbval path uses the same binds.)
+    """
     try:
-        result = sandbox.run(base, "probe-" + sandbox.mode, json.dumps(PROBE_NOTEBOOK), 0)
+        worker = sandbox.start_worker(base, "probe-" + sandbox.mode, 0)
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
+    reply = None
+    try:
+        request = json.dumps({"id": 0, "op": "cells", "timeout": 30,
+                              "cells": [{"index": 0, "source": "probe = 1"}]})
+        if worker.send(request.encode() + b"\n"):
+            reply = worker.receive(time.monotonic() + 90)
     finally:
-        sandbox.limits = saved
-    for rec in result.records:
-        if rec.get("event") == "cell" and not rec.get("exc"):
-            for out in rec.get("outputs", []):
-                if out.get("type") == "stream" and "probe ok" in out.get("text", ""):
-                    return None
-    tail = " ".join(result.log_tail.split())[-600:]
-    return f"a one-cell test notebook did not run (exit code {result.returncode}): {tail}"
+        tail = worker.stop()
+    try:
+        cells = json.loads(reply)["cells"] if reply else None
+    except (ValueError, KeyError, TypeError):
+        cells = None
+    if cells and cells[0].get("status") == "ok":
+        return None
+    code = worker.proc.returncode
+    return (f"a one-cell test did not run (exit code {code}): "
+            f"{' '.join(tail.split())[-600:]}")
 
 
 def _try_bwrap(requested, limits, course_root, hidden, base, slots, uid_base, messages):

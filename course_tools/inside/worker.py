@@ -49,6 +49,8 @@ class Shell:
             from IPython.core.interactiveshell import InteractiveShell
 
             self.ipython = InteractiveShell.instance(colors="nocolor")
+            # no GUI event loop here: `%matplotlib inline` only needs to pick the backend
+            self.ipython.enable_gui = lambda gui=None: None
             self.ns = self.ipython.user_ns
         except ImportError:
             self.ipython, self.ns = None, {"__name__": "__main__"}

@@ -147,8 +147,9 @@ for fd in map(int, os.listdir("/proc/self/fd")):
         pass
 '''}
 
-HOSTILE["steal_requests"] = {"double": WRONG_DOUBLE + '''
-# read the grader's requests before the worker does and answer them with plausible values
+HOSTILE["steal_requests"] = {"double": '''
+# read the grader's requests before the worker does and answer them itself. Which of the two
+# reads a request is a race, so the learner's own answers give the same (wrong) value.
 import json
 import os
 import threading
@@ -168,14 +169,17 @@ def _steal(fd):
                 continue
             for out in map(int, os.listdir("/proc/self/fd")):
                 try:
-                    os.write(out, json.dumps({"id": rid, "ok": True, "value": 2}).encode() + b"\\n")
+                    os.write(out, json.dumps({"id": rid, "ok": True, "value": -999}).encode() + b"\\n")
                 except OSError:
                     pass
 
 for fd in map(int, os.listdir("/proc/self/fd")):
     if fd > 2:
         threading.Thread(target=_steal, args=(fd,), daemon=True).start()
-'''}
+
+def double(x):
+    return -999
+''', "mean": "def mean(xs):\n    return -999\n", "total": "total = -999"}
 
 HOSTILE["lone_surrogate"] = {"double": '''
 class Evil:
@@ -213,8 +217,14 @@ HOSTILE["sleeper"] = {"double": '''
 import time
 
 def double(x):
-    time.sleep(4)  # under the time limit per call, but every call
+    time.sleep(9)  # just under the time limit per call (10 s in the tests), in every call
     return 2 * x
+''', "mean": '''
+import time
+
+def mean(xs):
+    time.sleep(9)
+    return sum(xs) / len(xs)
 '''}
 
 HOSTILE["exit_in_call"] = {"mean": '''

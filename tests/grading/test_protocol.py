@@ -148,10 +148,11 @@ EXPECTED = {
                           zero("total", 4, "failed", undefined("total"))],
     "forge_iopub": [zero("double", 2, "failed", D_WRONG), ok("mean", 1), ok("total", 4)],
     "forge_channel": not_graded("error", "a reply out of order"),
-    "steal_requests": [zero("double", 2, "failed", "case 'double(0)': expected 0, got 2. Hint: "
-                            "multiply by 2"),
-                       zero("mean", 1, "failed", "case 'mean([5])': expected 5.0, got 2. Hint: "
-                            "divide the sum by the number of values"), ok("total", 4)],
+    "steal_requests": [zero("double", 2, "failed", "case 'double(0)': expected 0, got -999. "
+                            "Hint: multiply by 2"),
+                       zero("mean", 1, "failed", "case 'mean([1, 2, 3])': expected 2.0, got "
+                            "-999. Hint: divide the sum by the number of values"),
+                       zero("total", 4, "failed", T_WRONG(-999))],
     "lone_surrogate": [zero("double", 2, "failed", "case 'double(0)': expected 0, got "
                             "'\\ud800\\x1b[2J\\u202e'. Hint: multiply by 2"),
                        zero("mean", 1, "failed", "case 'mean([1, 2, 3])': your code raised "
