@@ -35,6 +35,17 @@ def check_positive(name: str, value: object) -> float:
     return value
 
 
+def check_learning_rate(name: str, value: object) -> float:
+    """A finite number >= 0: lr = 0 takes no step, as schedules do when they warm up from zero
+    or decay to zero (Keras cosine decay, optax warm-up, torch's schedulers)."""
+    value = check_real(name, value)
+    if not (0.0 <= value < math.inf):
+        raise ValueError(
+            f"{name} must be a finite number >= 0 (0 takes no step), got {value!r}."
+        )
+    return value
+
+
 def check_non_negative(name: str, value: object) -> float:
     """A finite number >= 0 (eps, weight decay, initial accumulators)."""
     value = check_real(name, value)

@@ -15,7 +15,9 @@ thrown away, so a check cell's output depends only on whether the cases pass.
 
 The checks' own frames set ``__tracebackhide__``, which IPython and pytest honour: a learner's
 traceback shows the check cell and their own code, not the check's lines (which compute the
-expected answers).
+expected answers). IPython still shows the last hidden frame, the check's ``raise`` line, so
+:class:`CheckFailed` renders its own traceback for IPython (``_render_traceback_``) without any
+check frame.
 
 ``CHECKS`` maps each exercise id to its check.
 """
@@ -26,10 +28,12 @@ import contextlib
 import io
 import math
 import sys
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from numbers import Integral, Real
+from types import TracebackType
 from typing import Any, NoReturn
 
 import numpy as np
@@ -93,6 +97,36 @@ class NotAttempted(Exception):
 class CheckFailed(AssertionError):
     """An exercise's code gave a wrong answer (or raised) on one of the check's cases."""
 
+    def _render_traceback_(self) -> list[str]:
+        """The traceback IPython and Jupyter show: the learner's frames, then the message.
+
+        IPython hides frames that set ``__tracebackhide__`` except the last one, which for a
+        failed check is the check's own ``raise CheckFailed(f"...")`` line. This hook (IPython
+        calls it instead of formatting the traceback itself) leaves out every check frame, so
+        the traceback ends at the learner's call.
+        """
+        shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+        tb = _without_check_frames(self.__traceback__)
+        if shell is None:
+            return traceback.format_exception(type(self), self, tb)
+        return shell.InteractiveTB.structured_traceback(type(self), self, tb)
+
+
+def _without_check_frames(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` minus the frames of course_lib that set ``__tracebackhide__``."""
+    kept = []
+    while tb is not None:
+        frame = tb.tb_frame
+        ours = str(frame.f_globals.get("__name__", "")).startswith("course_lib")
+        hidden = ours and frame.f_locals.get("__tracebackhide__", False)
+        if not hidden:
+            kept.append(tb)
+        tb = tb.tb_next
+    new: TracebackType | None = None
+    for entry in reversed(kept):
+        new = TracebackType(new, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return new
+
 
 # --- the shared runner ----------------------------------------------------------------------
 
@@ -107,7 +141,7 @@ def _quietly() -> Iterator[None]:
     figures_before = set(pyplot.get_fignums()) if pyplot is not None else set()
     original_show = getattr(pyplot, "show", None)
     if pyplot is not None:
-        pyplot.show = lambda *args, **kwargs: None
+        setattr(pyplot, "show", lambda *args, **kwargs: None)  # noqa: B010 (a module attribute)
     try:
         with (
             warnings.catch_warnings(),
@@ -120,7 +154,7 @@ def _quietly() -> Iterator[None]:
         pyplot = sys.modules.get("matplotlib.pyplot")  # the learner's code may have imported it
         if pyplot is not None:
             if original_show is not None:
-                pyplot.show = original_show
+                setattr(pyplot, "show", original_show)  # noqa: B010
             for number in set(pyplot.get_fignums()) - figures_before:
                 pyplot.close(number)
 
@@ -247,8 +281,9 @@ class Runner:
         hint: str,
         name: str = "",
         dtype: type | None = None,
-        diagnose: Callable[[np.ndarray], str | None] | None = None,
-        **tol: float,
+        diagnose: Callable[..., str | None] | None = None,  # called as diagnose(got)
+        rtol: float | None = None,
+        atol: float | None = None,
     ) -> np.ndarray:
         """Compare ``got`` with ``expected`` (same shape, values within tolerance).
 
@@ -266,9 +301,10 @@ class Runner:
                       "of building new arrays with np.array(..., dtype=float) or np.zeros(n)")
         tolerance = dict(_FLOAT32_TOL if expected.dtype == np.float32 or dtype == np.float32
                          else _FLOAT64_TOL)
-        tolerance.update(tol)
+        tolerance.update({k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None})
         with np.errstate(all="ignore"):
-            ok = np.allclose(array.astype(float), expected.astype(float), **tolerance)
+            ok = np.allclose(array.astype(float), expected.astype(float),
+                             rtol=tolerance["rtol"], atol=tolerance["atol"])
         if not ok:
             better = diagnose(array) if diagnose is not None else None
             self.fail(case, label + _show(expected), label + _show(array), better or hint)
@@ -461,6 +497,7 @@ def check_gradient_descent(gradient_descent: Callable[..., Any]) -> None:
     bowl = Quadratic(_array([[5.0, 2.0], [2.0, 2.0]]), _array([1.0, -1.0]))
     line = Quadratic(_array([[2.0]]), _array([1.0]))
     valley = ill_conditioned_quadratic(10.0)
+    assert bowl.minimum is not None  # a positive definite quadratic has one
     cases = {
         "20 steps on a 2-D bowl": (bowl, [4.0, 3.0], 0.2, 20),
         "a 1-D quadratic": (line, [3.0], 0.3, 10),

@@ -163,34 +163,90 @@ class LogisticRegression(Model):
         return loss, [X.T @ residual / len(y), np.array([np.mean(residual)])]
 
 
-class MLP(Model):
-    """A multi-layer perceptron trained by backpropagation.
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """``log(softmax(z))`` row by row, without overflow: subtract each row's maximum first."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
-    ``layer_sizes = [n_in, h_1, ..., n_out]``; hidden layers use ``tanh``; the output is linear
-    with the MSE (``task="regression"``) or a sigmoid with binary cross-entropy
-    (``task="classification"``, ``n_out = 1``). Weights start with Glorot-uniform values from
-    ``np.random.default_rng(seed)``; biases at 0. ``params = [W_1, b_1, W_2, b_2, ...]``.
+
+def _as_class_labels(y: ArrayLike, n_samples: int, n_classes: int) -> np.ndarray:
+    """Integer labels 0..n_classes-1 (whole-number floats such as 3.0 are accepted)."""
+    given = np.asarray(y)
+    if given.dtype.kind not in "iuf" or given.ndim != 1:
+        raise ValueError(
+            f"y must be a 1-D array of class labels 0..{n_classes - 1}, got dtype {given.dtype} "
+            f"and shape {given.shape}."
+        )
+    if given.shape[0] != n_samples:
+        raise ValueError(
+            f"y has {given.shape[0]} values but X has {n_samples} rows; they must match."
+        )
+    # Checked before the cast: NaN or 2.5 must be refused, not silently truncated.
+    bad = ~np.isfinite(given) | (given != np.round(given)) | (given < 0) | (given >= n_classes)
+    if np.any(bad):
+        raise ValueError(
+            f"y must hold whole numbers 0..{n_classes - 1} (one per class), got "
+            f"{given[np.argmax(bad)].item()!r}."
+        )
+    return given.astype(np.int64)
+
+
+class MLP(Model):
+    r"""A multi-layer perceptron trained by backpropagation.
+
+    ``layer_sizes = [n_in, h_1, ..., n_out]``; hidden layers use ``tanh``; the output layer is
+    linear and its values ``z`` (the logits) go into the loss chosen by ``task``:
+
+    * ``"regression"``: the mean squared error ``mean((z - y)^2)``;
+    * ``"classification"`` (``n_out = 1``, labels 0/1): the sigmoid and the mean binary
+      cross-entropy ``mean(log(1 + e^z) - y z)``;
+    * ``"multiclass"`` (``n_out = K >= 2``, integer labels 0..K-1): the softmax and the mean
+      cross-entropy ``L = -mean_i log softmax(z_i)[y_i]`` with
+      ``log softmax(z)_k = z_k - log sum_j e^{z_j}``, computed after subtracting each row's
+      maximum so that no exponential overflows. Its gradient is
+      ``dL/dz = (softmax(z) - onehot(y)) / n``. This is ``torch.nn.CrossEntropyLoss`` on logits
+      (mean reduction) and Keras's ``SparseCategoricalCrossentropy(from_logits=True)``.
+
+    Weights start with Glorot-uniform values (Glorot & Bengio, 2010) from
+    ``np.random.default_rng(seed)``; biases at 0. ``params = [W_1, b_1, W_2, b_2, ...]`` with
+    ``W_l`` of shape ``(n_in, n_out)``: the transpose of ``torch.nn.Linear.weight``.
     """
+
+    TASKS = ("regression", "classification", "multiclass")
 
     def __init__(
         self,
         layer_sizes: list[int],
-        task: Literal["regression", "classification"] = "regression",
+        task: Literal["regression", "classification", "multiclass"] = "regression",
         seed: int = 0,
     ) -> None:
         if len(layer_sizes) < 2:
             raise ValueError(f"layer_sizes needs at least [n_in, n_out], got {layer_sizes!r}.")
         self.layer_sizes = [check_positive_int("layer_sizes[i]", n) for n in layer_sizes]
-        if task not in ("regression", "classification"):
-            raise ValueError(f"task must be 'regression' or 'classification', got {task!r}.")
+        if task not in self.TASKS:
+            raise ValueError(
+                f"task must be 'regression', 'classification' or 'multiclass', got {task!r}."
+            )
         if task == "classification" and self.layer_sizes[-1] != 1:
             raise ValueError("task='classification' needs one output unit (binary labels).")
+        if task == "multiclass" and self.layer_sizes[-1] < 2:
+            raise ValueError(
+                f"task='multiclass' needs one output unit per class (at least 2), got "
+                f"{self.layer_sizes[-1]}. For two classes with one unit use task='classification'."
+            )
         self.task = task
         rng = np.random.default_rng(seed)
         self.params = []
         for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True):
             limit = np.sqrt(6.0 / (n_in + n_out))
             self.params += [rng.uniform(-limit, limit, size=(n_in, n_out)), np.zeros(n_out)]
+
+    @property
+    def n_classes(self) -> int | None:
+        """Number of classes (2 for ``"classification"``); None for regression."""
+        if self.task == "regression":
+            return None
+        return 2 if self.task == "classification" else self.layer_sizes[-1]
 
     def _forward(self, X: np.ndarray) -> list[np.ndarray]:
         activations = [X]
@@ -201,34 +257,70 @@ class MLP(Model):
             activations.append(z if layer == n_layers - 1 else np.tanh(z))
         return activations
 
+    def logits(self, X: ArrayLike) -> np.ndarray:
+        """The output layer's values before any sigmoid or softmax, shape ``(n, n_out)``."""
+        return self._forward(_as_features(X, self.layer_sizes[0]))[-1]
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities: ``P(y = 1)``, shape ``(n,)``, for ``"classification"``; the
+        softmax, shape ``(n, K)`` with rows summing to 1, for ``"multiclass"``."""
+        if self.task == "regression":
+            raise ValueError("predict_proba needs task='classification' or 'multiclass'.")
+        z = self.logits(X)
+        if self.task == "classification":
+            return 0.5 * (1 + np.tanh(0.5 * z[:, 0]))  # the sigmoid, without overflow
+        return np.exp(_log_softmax(z))
+
     def predict(self, X: ArrayLike) -> np.ndarray:
-        out = self._forward(_as_features(X, self.layer_sizes[0]))[-1]
+        """Regression: the outputs. Classification: the label (0/1). Multiclass: the label with
+        the largest logit (0..K-1)."""
+        out = self.logits(X)
         if self.task == "classification":
             return (out[:, 0] >= 0).astype(int)
+        if self.task == "multiclass":
+            return np.argmax(out, axis=1)
         return out[:, 0] if out.shape[1] == 1 else out
+
+    def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
+        """The fraction of samples whose predicted label equals ``y`` (classification tasks)."""
+        if self.task == "regression":
+            raise ValueError("accuracy needs task='classification' or 'multiclass'.")
+        predicted = self.predict(X)
+        labels = _as_class_labels(y, len(predicted), self.n_classes or 2)
+        return float(np.mean(predicted == labels))
+
+    def _loss_and_delta(self, out: np.ndarray, y: ArrayLike) -> tuple[float, np.ndarray]:
+        """The loss and its gradient with respect to the logits ``out``."""
+        n = out.shape[0]
+        if self.task == "multiclass":
+            labels = _as_class_labels(y, n, out.shape[1])
+            log_p = _log_softmax(out)
+            rows = np.arange(n)
+            delta = np.exp(log_p)
+            delta[rows, labels] -= 1.0
+            return float(-np.mean(log_p[rows, labels])), delta / n
+        if self.task == "classification":
+            y = _as_targets(y, n)[:, None]
+            loss = float(np.mean(np.logaddexp(0.0, out) - y * out))
+            return loss, (0.5 * (1 + np.tanh(0.5 * out)) - y) / n
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {n} rows; they must match.")
+        y = y.reshape(n, -1)
+        if y.shape[1] != out.shape[1]:
+            raise ValueError(f"y must have {out.shape[1]} column(s), got {y.shape[1]}.")
+        error = out - y
+        return float(np.mean(error**2)), 2 * error / error.size
+
+    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
+        # Forward pass only: fit() evaluates the whole data set every epoch, and backpropagating
+        # there would triple its cost for a gradient nobody uses.
+        return self._loss_and_delta(self.logits(X), y)[0]
 
     def loss_and_grad(self, X: ArrayLike, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
         X = _as_features(X, self.layer_sizes[0])
-        n = X.shape[0]
         activations = self._forward(X)
-        out = activations[-1]
-        if self.task == "classification":
-            y = _as_targets(y, n)[:, None]
-            z = out
-            loss = float(np.mean(np.logaddexp(0.0, z) - y * z))
-            delta = (0.5 * (1 + np.tanh(0.5 * z)) - y) / n  # dL/dz
-        else:
-            y = np.asarray(y, dtype=np.float64)
-            if y.shape[0] != n:
-                raise ValueError(
-                    f"y has {y.shape[0]} rows but X has {n} rows; they must match."
-                )
-            y = y.reshape(n, -1)
-            if y.shape[1] != out.shape[1]:
-                raise ValueError(f"y must have {out.shape[1]} column(s), got {y.shape[1]}.")
-            error = out - y
-            loss = float(np.mean(error**2))
-            delta = 2 * error / error.size
+        loss, delta = self._loss_and_delta(activations[-1], y)
         grads: list[np.ndarray] = []
         for layer in range(len(self.params) // 2 - 1, -1, -1):
             W = self.params[2 * layer]

@@ -11,12 +11,15 @@ when printed in black and white.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from numpy.typing import ArrayLike
 
@@ -448,3 +451,30 @@ __all__ = [
     "plot_effective_lr",
     "plot_parameter_paths",
 ]
+
+
+def show(fig: Figure | Axes, alt: str) -> None:
+    """Display ``fig`` in the notebook with ``alt`` as its text alternative, then close it.
+
+    The output carries the PNG with ``alt`` in its display metadata (what screen readers and
+    exporters read) and ``alt`` again as the ``text/plain`` fallback, so a reader without the
+    image, and a test comparing outputs, both see what the figure shows. Closing the figure
+    stops the inline backend from drawing it a second time.
+    """
+    from IPython.display import display  # imported late: the library works without IPython
+
+    figure = fig.figure if isinstance(fig, Axes) else fig
+    if not isinstance(figure, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}.")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty sentence describing the figure, got {alt!r}.")
+    alt = " ".join(alt.split())
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(
+        {"image/png": png, "text/plain": f"[Figure] {alt}"},
+        raw=True,
+        metadata={"image/png": {"alt": alt}},
+    )

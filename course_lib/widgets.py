@@ -4,6 +4,11 @@ the optimizer's path on the contour plot.
 >>> explorer = optimizer_explorer()     # doctest: +SKIP
 >>> explorer                            # the last line of a cell shows the controls and plot
 
+The controls sit in a column on the left and the plot on their right, so the whole explorer
+fits a 1400x900 browser window (:data:`CONTROLS_WIDTH` + :data:`PLOT_SIZE` pixels wide). The PNG
+is drawn at exactly the pixel size the Image widget is given (its layout width and height), so
+the browser shows it pixel for pixel instead of stretching it to the output's width.
+
 The plot is drawn into an ``ipywidgets.Image`` as a PNG rather than displayed inside an
 ``Output`` widget. Displaying into an Output widget only works when a browser front end is
 attached: under nbval (no front end) the figure lands in the cell's own outputs, and under
@@ -14,6 +19,7 @@ browser.
 
 from __future__ import annotations
 
+import html
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -37,6 +43,13 @@ from .plots import OKABE_ITO, plot_contours
 from .training import Trajectory, minimize
 
 OPTIMIZERS: tuple[str, ...] = ("SGD", "AdaGrad", "RMSprop", "Adam")
+
+#: (width, height) of the plot in pixels: the PNG's size and the Image widget's layout size.
+PLOT_SIZE: tuple[int, int] = (600, 540)
+#: Dots per inch used to draw the PNG (the figure's size in inches is PLOT_SIZE / PLOT_DPI).
+PLOT_DPI = 100
+#: Width in pixels of the column of controls left of the plot.
+CONTROLS_WIDTH = 360
 
 #: What the explorer's single ``beta`` and ``eps`` sliders mean for each optimizer.
 BETA_MAPPING: dict[str, str] = {
@@ -116,7 +129,8 @@ class OptimizerExplorer:
     * ``objective_dropdown``, ``optimizer_dropdown``: the two dropdowns;
     * ``redraw()``: run the optimizer with the current settings and redraw; returns the run;
     * ``last_trajectory``: the :class:`~course_lib.training.Trajectory` of the latest redraw;
-    * ``status``: a label with the final loss, or the reason the run stopped.
+    * ``status``: an HTML line with the final loss, or the reason the run stopped;
+    * ``image``: the plot, a PNG of exactly :data:`PLOT_SIZE` pixels shown at that size.
 
     Every change of a control calls ``redraw``. Sliders only report when released
     (``continuous_update=False``), so dragging does not queue up dozens of runs.
@@ -143,7 +157,8 @@ class OptimizerExplorer:
 
         common: dict[str, Any] = {
             "continuous_update": False,
-            "style": {"description_width": "initial"},
+            "style": {"description_width": "72px"},
+            "layout": widgets.Layout(width="100%"),
         }
         self.sliders: dict[str, widgets.Widget] = {
             # lr and eps span decades, so their sliders move in powers of ten.
@@ -164,30 +179,32 @@ class OptimizerExplorer:
                 description="steps", **common,
             ),
         }
+        dropdown = {"style": {"description_width": "72px"}, "layout": widgets.Layout(width="100%")}
         self.objective_dropdown = widgets.Dropdown(
-            options=list(self.objectives), description="objective",
-            style={"description_width": "initial"}, layout=widgets.Layout(width="auto"),
+            options=list(self.objectives), description="objective", **dropdown
         )
+        dropdown["layout"] = widgets.Layout(width="100%")  # one Layout per widget
         self.optimizer_dropdown = widgets.Dropdown(
-            options=list(OPTIMIZERS), value=optimizer, description="optimizer",
-            style={"description_width": "initial"},
+            options=list(OPTIMIZERS), value=optimizer, description="optimizer", **dropdown
         )
-        self.mapping_label = widgets.Label()
-        self.status = widgets.Label()
-        self.image = widgets.Image(format="png")
+        # HTML rather than Label: a Label cuts long text with "...", HTML wraps it.
+        self.mapping_label = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.status = widgets.HTML(layout=widgets.Layout(width="100%"))
+        width, height = PLOT_SIZE
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{width}px", height=f"{height}px", flex="0 0 auto", object_fit="none"))
         self.last_trajectory: Trajectory | None = None
 
         for control in [*self.sliders.values(), self.objective_dropdown, self.optimizer_dropdown]:
             control.observe(self._on_change, names="value")
 
-        self.widget = widgets.VBox([
-            widgets.HBox([self.objective_dropdown, self.optimizer_dropdown]),
-            widgets.HBox([self.sliders["lr"], self.sliders["beta"]]),
-            widgets.HBox([self.sliders["eps"], self.sliders["steps"]]),
-            self.mapping_label,
-            self.status,
-            self.image,
-        ])
+        controls = widgets.VBox(
+            [self.objective_dropdown, self.optimizer_dropdown, *self.sliders.values(),
+             self.mapping_label, self.status],
+            layout=widgets.Layout(width=f"{CONTROLS_WIDTH}px", flex="0 0 auto"),
+        )
+        self.widget = widgets.HBox([controls, self.image],
+                                   layout=widgets.Layout(align_items="flex-start"))
         self.redraw()
 
     # --- running and drawing ---------------------------------------------------------------
@@ -224,7 +241,7 @@ class OptimizerExplorer:
         # Sliders that the chosen optimizer ignores are greyed out, so nobody tunes them in vain.
         self.sliders["beta"].disabled = name == "AdaGrad"
         self.sliders["eps"].disabled = name == "SGD"
-        self.mapping_label.value = BETA_MAPPING[name]
+        self.mapping_label.value = html.escape(BETA_MAPPING[name], quote=False)
 
         # The stop message of a diverged run goes into the title and the status line instead
         # of stdout, because a cell's printed output is compared by nbval.
@@ -237,11 +254,12 @@ class OptimizerExplorer:
         else:
             summary = (f"After {trajectory.steps} steps: f = {trajectory.losses[-1]:.4g} at "
                        f"({trajectory.final[0]:.4g}, {trajectory.final[1]:.4g}).")
-        self.status.value = summary
+        self.status.value = html.escape(summary, quote=False)
 
         # A Figure made without pyplot is not registered anywhere, so it cannot leak into the
         # notebook's inline output or pile up in memory.
-        fig = Figure(figsize=(6.0, 5.6))
+        width, height = PLOT_SIZE
+        fig = Figure(figsize=(width / PLOT_DPI, height / PLOT_DPI), dpi=PLOT_DPI)
         # Fixed margins with room for a three-line title: an automatic layout would double the
         # drawing time, and a slider should feel responsive.
         fig.subplots_adjust(left=0.11, right=0.97, bottom=0.09, top=0.86)
@@ -252,7 +270,7 @@ class OptimizerExplorer:
             ax.set_title(objective.name + "\n" + textwrap.fill(trajectory.stopped, 70),
                          color=OKABE_ITO["vermillion"], fontsize="medium")
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90)
+        fig.savefig(buffer, format="png", dpi=PLOT_DPI)  # exactly PLOT_SIZE pixels
         self.image.value = buffer.getvalue()
         return trajectory
 
@@ -285,6 +303,9 @@ def optimizer_explorer(
 
 __all__ = [
     "OPTIMIZERS",
+    "PLOT_SIZE",
+    "PLOT_DPI",
+    "CONTROLS_WIDTH",
     "BETA_MAPPING",
     "OptimizerExplorer",
     "optimizer_explorer",

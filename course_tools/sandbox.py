@@ -269,6 +269,7 @@ class Sandbox:
         return outer
 
     def _bwrap_cmd(self, jobdir: Path, uid: int | None) -> list[str]:
+        assert self.bwrap is not None  # only the "bwrap" mode builds this command
         args = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
         args += ["--unshare-cgroup-try", "--die-with-parent", "--new-session"]
         if not self.is_root:
@@ -706,7 +707,9 @@ def _try_bwrap(requested, limits, course_root, hidden, base, slots, uid_base, me
     """The bubblewrap sandbox when it works; else None, with a warning in ``messages``."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        reason = "bubblewrap (bwrap) is not installed"
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        reason = (f"bubblewrap (bwrap) is not installed (run: {sudo}apt-get install -y "
+                  f"bubblewrap, or on Fedora {sudo}dnf install -y bubblewrap)")
     else:
         box = Sandbox("bwrap", limits, course_root, hidden, uid_base, bwrap, slots)
         reason = _probe(box, base)
@@ -752,6 +755,7 @@ def detect(
     """
     messages: list[str] = []
     hidden = list(hidden)
+    reason: str | None
     if requested in ("auto", "bwrap"):
         box = _try_bwrap(requested, limits, course_root, hidden, base, slots, uid_base, messages)
         if box is not None:

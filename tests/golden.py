@@ -61,6 +61,10 @@ TF1_NAMES = {
 
 FRAMEWORK_NAMES = {"keras": KERAS_NAMES, "tf1": TF1_NAMES}
 
+#: course_lib arguments renamed since the fixtures were recorded: old name -> new name.
+#: (RMSprop's ``initial_v`` took AdaGrad's, torch's and Keras's ``initial_accumulator_value``.)
+COURSE_RENAMED = {"initial_v": "initial_accumulator_value"}
+
 #: The frameworks round some hyperparameters to float32 even for float64 parameters (Keras keeps
 #: the learning rate in a float32 variable; TF1 casts every hyperparameter). ``Cls.like`` does
 #: the same, so the replay below passes the fixture's values unchanged. Keras's Adam also raises
@@ -101,7 +105,8 @@ def build_optimizer(case: dict[str, Any]):
     """
     cls = optimizer_class(case)
     if "course_kwargs" in case:
-        return cls(**case["course_kwargs"])
+        kwargs = {COURSE_RENAMED.get(k, k): v for k, v in case["course_kwargs"].items()}
+        return cls(**kwargs)
     framework = case["framework"]
     overrides = course_overrides(framework, case["framework_kwargs"])
     return cls.like(framework, **overrides)

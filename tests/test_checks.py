@@ -328,3 +328,61 @@ def test_not_attempted_message_and_copy_keep_the_id() -> None:
     assert copy.copy(error).exercise_id == "adagrad_step"
     assert pickle.loads(pickle.dumps(error)).exercise_id == "adagrad_step"
     assert issubclass(CheckFailed, AssertionError)
+
+
+# --- what a learner's traceback shows --------------------------------------------------------
+
+_IPYTHON_RUN = r'''
+import re
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+shown = []
+shell._showtraceback = lambda etype, value, stb: shown.append("\n".join(stb))
+shell.run_cell("from course_lib.checks import check_gd_step", store_history=True)
+for cell in ["def gd_step(p, g, lr):\n    return p + lr * g\n",
+             "check_gd_step(gd_step)  # the check cell",
+             "def gd_step(p, g, lr):\n    return p / {}[lr]\n",
+             "check_gd_step(gd_step)  # the check cell"]:
+    shell.run_cell(cell, store_history=True)
+print("\n=====\n".join(re.sub(r"\x1b\[[0-9;]*m", "", text) for text in shown))
+'''
+
+
+def _ipython_tracebacks() -> list[str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _IPYTHON_RUN], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    return out.split("\n=====\n")
+
+
+def test_ipython_traceback_ends_at_the_learners_call_not_the_checks_raise_line() -> None:
+    pytest.importorskip("IPython")
+    wrong, raising = _ipython_tracebacks()
+    for text in (wrong, raising):
+        assert "raise CheckFailed(" not in text and "course_lib/checks.py" not in text
+        assert "check_gd_step(gd_step)  # the check cell" in text
+        assert text.rstrip().splitlines()[-1].startswith("CheckFailed: [gd_step] case '")
+    assert "expected p = [0.95, -1.6], got p = [1.05, -2.4]" in wrong
+    # an error in the learner's code still shows the learner's line that raised it
+    assert "----> 2     return p / {}[lr]" in raising
+    assert "your code raised KeyError" in raising
+
+
+def test_rendered_traceback_without_ipython_shell_also_drops_the_check_frames() -> None:
+    def gd_step(p, g, lr):
+        return p + lr * g
+
+    with pytest.raises(CheckFailed) as info:
+        checks.check_gd_step(gd_step)  # this test's own line
+    text = "".join(info.value._render_traceback_())
+    assert "checks.check_gd_step(gd_step)  # this test's own line" in text
+    assert "raise CheckFailed(" not in text and "course_lib/checks.py" not in text
+    assert "CheckFailed: [gd_step] case 'one step on two parameters'" in text
+    # the default formatting (what the hook replaces) does show the template line
+    import traceback
+
+    plain = "".join(traceback.format_exception(info.value))
+    assert "raise CheckFailed(" in plain

@@ -1,4 +1,5 @@
-"""The bundled diamonds data must be what seaborn.load_dataset("diamonds") gives, offline."""
+"""The bundled diamonds data must be what seaborn.load_dataset("diamonds") gives, offline; the
+digits split must be a stratified, deterministic, disjoint split of scikit-learn's digits."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import seaborn as sns
 import seaborn.utils
 
 from course_lib import data as data_module
-from course_lib.data import DIAMONDS_PATH, load_diamonds
+from course_lib.data import DIAMONDS_PATH, DigitsSplit, load_diamonds, load_digits_split
 
 # SHA-256 of the decompressed CSV, as recorded in course_lib/datasets/README.md. If the file is
 # regenerated on purpose, update both places.
@@ -161,3 +162,112 @@ def test_missing_bundled_file_says_what_to_reinstall(
     monkeypatch.setattr(data_module, "DIAMONDS_PATH", missing)
     with pytest.raises(FileNotFoundError, match=r"(?s)diamonds.*Reinstall the course library"):
         load_diamonds()
+
+
+# --- the handwritten digits split -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sk_digits():
+    from sklearn.datasets import load_digits
+
+    return load_digits()
+
+
+@pytest.fixture(scope="module")
+def split() -> DigitsSplit:
+    return load_digits_split()
+
+
+def test_digits_split_sizes_shapes_and_dtypes(split: DigitsSplit) -> None:
+    # 20% of 1797 rounded up (scikit-learn's rule) is 360 for the test set; 25% of the other
+    # 1437, rounded up, is 360 for validation; 1077 remain for training.
+    sizes = [len(split.y_train), len(split.y_val), len(split.y_test)]
+    assert sizes == [1077, 360, 360]
+    for X, y in [(split.X_train, split.y_train), (split.X_val, split.y_val),
+                 (split.X_test, split.y_test)]:
+        assert X.shape == (len(y), 64) and X.dtype == np.float64
+        assert y.shape == (len(y),) and y.dtype == np.int64
+    X_train, y_train, X_val, y_val, X_test, y_test, *_ = split  # unpacks in this order
+    assert X_train is split.X_train and y_test is split.y_test
+
+
+def test_digits_split_is_a_partition_of_the_data(split: DigitsSplit, sk_digits) -> None:
+    parts = [split.idx_train, split.idx_val, split.idx_test]
+    everything = np.concatenate(parts)
+    assert len(everything) == len(np.unique(everything)) == 1797  # no overlap, nothing lost
+    np.testing.assert_array_equal(np.sort(everything), np.arange(1797))
+    for idx, X, y in zip(parts, [split.X_train, split.X_val, split.X_test],
+                         [split.y_train, split.y_val, split.y_test], strict=True):
+        np.testing.assert_array_equal(X, sk_digits.data[idx] / 16.0)
+        np.testing.assert_array_equal(y, sk_digits.target[idx])
+
+
+def test_digits_split_unit_scale_is_in_0_1(split: DigitsSplit) -> None:
+    for X in (split.X_train, split.X_val, split.X_test):
+        assert X.min() == 0.0 and X.max() == 1.0
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 42])
+def test_digits_split_is_stratified(random_state: int, sk_digits) -> None:
+    s = load_digits_split(random_state=random_state)
+    share = np.bincount(sk_digits.target) / len(sk_digits.target)
+    for y in (s.y_train, s.y_val, s.y_test):
+        counts = np.bincount(y, minlength=10)
+        assert np.all(np.abs(counts - share * len(y)) <= 1.0), counts
+
+
+def test_digits_split_is_deterministic_and_depends_on_random_state() -> None:
+    a, b = load_digits_split(random_state=3), load_digits_split(random_state=3)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+    c = load_digits_split(random_state=4)
+    assert not np.array_equal(a.idx_test, c.idx_test)
+
+
+def test_digits_split_other_fractions() -> None:
+    s = load_digits_split(val_size=0.1, test_size=0.3)
+    # ceil(0.3 * 1797) = 540; of the other 1257, ceil(0.1 / 0.7 * 1257) = 180; 1077 remain
+    assert [len(s.y_train), len(s.y_val), len(s.y_test)] == [1077, 180, 540]
+
+
+def test_digits_split_standard_scale_uses_training_statistics_only(sk_digits) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    s = load_digits_split(scale="standard")
+    scaler = StandardScaler().fit(sk_digits.data[s.idx_train])
+    np.testing.assert_allclose(s.X_train, scaler.transform(sk_digits.data[s.idx_train]),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.X_val, scaler.transform(sk_digits.data[s.idx_val]),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s.X_test, scaler.transform(sk_digits.data[s.idx_test]),
+                               rtol=1e-12, atol=1e-12)
+    varying = s.X_train.std(axis=0) > 0
+    np.testing.assert_allclose(s.X_train[:, varying].mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(s.X_train[:, varying].std(axis=0), 1.0, rtol=1e-12)
+    # the same rows as the unit-scaled split: scaling does not change the split
+    np.testing.assert_array_equal(s.idx_test, load_digits_split().idx_test)
+
+
+def test_digits_split_center_scale(sk_digits) -> None:
+    s = load_digits_split(scale="center")
+    mean = sk_digits.data[s.idx_train].mean(axis=0)
+    for idx, X in [(s.idx_train, s.X_train), (s.idx_val, s.X_val), (s.idx_test, s.X_test)]:
+        np.testing.assert_allclose(X, (sk_digits.data[idx] - mean) / 16, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.X_train.mean(axis=0), 0.0, atol=1e-12)
+    assert abs(s.X_val.mean()) > 1e-6  # held-out splits are shifted by the training means
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"val_size": 0.0}, ValueError, "val_size.*between 0 and 1.*0.0"),
+        ({"test_size": 1.0}, ValueError, "test_size.*between 0 and 1"),
+        ({"val_size": 0.5, "test_size": 0.5}, ValueError, "sum < 1"),
+        ({"val_size": "0.2"}, TypeError, "val_size"),
+        ({"scale": "minmax"}, ValueError, "'unit', 'center' or 'standard'.*'minmax'"),
+    ],
+)
+def test_digits_split_bad_arguments(kwargs, error, message: str) -> None:
+    with pytest.raises(error, match=message):
+        load_digits_split(**kwargs)

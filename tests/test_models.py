@@ -321,3 +321,148 @@ def test_constructor_errors() -> None:
         MLP([3, 2], task="classification")
     with pytest.raises(ValueError, match="column"):
         MLP([3, 2, 2]).loss(np.ones((5, 3)), np.ones((5, 3)))
+
+
+# --- multiclass: softmax cross-entropy --------------------------------------------------------
+
+
+def multiclass_data(n: int = 30, d: int = 4, k: int = 3, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = np.argmax(X @ rng.normal(size=(d, k)) + 0.5 * rng.normal(size=(n, k)), axis=1)
+    return X, y
+
+
+def softmax_reference(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("layers", [[4, 3], [4, 5, 3], [4, 6, 5, 4]])
+def test_mlp_multiclass_gradient(layers) -> None:
+    X, y = multiclass_data(k=layers[-1])
+    check_model(MLP(layers, task="multiclass", seed=0), X, y)
+
+
+def test_mlp_multiclass_loss_equals_sklearn_log_loss() -> None:
+    X, y = multiclass_data(n=40, k=4, seed=3)
+    model = MLP([4, 5, 4], task="multiclass", seed=1)
+    randomise(model, 2)
+    W1, b1, W2, b2 = (p.copy() for p in model.params)
+    z = np.tanh(X @ W1 + b1) @ W2 + b2
+    np.testing.assert_allclose(model.logits(X), z, rtol=1e-12)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba, softmax_reference(z), rtol=1e-12)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert model.loss(X, y) == pytest.approx(
+        log_loss(y, softmax_reference(z), labels=range(4)), rel=1e-10
+    )
+    np.testing.assert_array_equal(model.predict(X), np.argmax(z, axis=1))
+    assert model.accuracy(X, y) == pytest.approx(np.mean(np.argmax(z, axis=1) == y))
+
+
+def test_mlp_multiclass_gradient_of_logits_by_hand() -> None:
+    # one layer, so the logits are X W + b: dL/dW = X^T (softmax - onehot) / n
+    X, y = multiclass_data(n=12, k=3, seed=5)
+    model = MLP([4, 3], task="multiclass", seed=2)
+    _, (gW, gb) = model.loss_and_grad(X, y)
+    residual = softmax_reference(X @ model.params[0] + model.params[1]) - np.eye(3)[y]
+    np.testing.assert_allclose(gW, X.T @ residual / 12, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gb, residual.mean(axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_mlp_multiclass_finite_for_huge_logits() -> None:
+    X = np.array([[1.0], [-1.0]])
+    y = np.array([0, 0])
+    model = MLP([1, 2], task="multiclass")
+    model.set_flat([1e4, -1e4, 0.0, 0.0])  # logits (1e4, -1e4) and (-1e4, 1e4)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, (gW, gb) = model.loss_and_grad(X, y)
+        proba = model.predict_proba(X)
+    # sample 1 is right with certainty (loss 0), sample 2 wrong by a margin of 2e4
+    assert loss == pytest.approx(1e4, rel=1e-12)
+    np.testing.assert_allclose(proba, [[1.0, 0.0], [0.0, 1.0]], atol=1e-300)
+    # residual: (0, 0) and (-1, 1); dL/dW = X^T r / 2 = [[0.5, -0.5]], dL/db = (-0.5, 0.5)
+    np.testing.assert_allclose(gW, [[0.5, -0.5]])
+    np.testing.assert_allclose(gb, [-0.5, 0.5])
+
+
+def test_mlp_multiclass_accepts_whole_number_floats() -> None:
+    # course_lib.fit hands labels over as float64
+    X, y = multiclass_data(k=3)
+    model = MLP([4, 3, 3], task="multiclass", seed=0)
+    loss_int, grads_int = model.loss_and_grad(X, y)
+    loss_float, grads_float = model.loss_and_grad(X, y.astype(float))
+    assert loss_int == loss_float
+    for a, b in zip(grads_int, grads_float, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_mlp_fit_multiclass_learns() -> None:
+    from course_lib.optim import RMSprop
+    from course_lib.training import fit
+
+    X, y = multiclass_data(n=200, k=3, seed=4)
+    model = MLP([4, 8, 3], task="multiclass", seed=0)
+    before = model.accuracy(X, y)
+    history = fit(model, X, y, RMSprop(lr=0.01), epochs=30, batch_size=20, verbose=False)
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert model.accuracy(X, y) > max(before, 0.8)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.array([0, 1, 3]), "0..2.*3"),
+        (np.array([0, -1, 2]), "0..2.*-1"),
+        (np.array([0.0, 1.5, 2.0]), "whole numbers.*1.5"),
+        (np.array([0.0, np.nan, 2.0]), "nan"),
+        (np.array([[0], [1], [2]]), r"1-D.*\(3, 1\)"),
+        (np.array(["a", "b", "c"]), "dtype"),
+    ],
+)
+def test_mlp_multiclass_bad_labels(bad, message: str) -> None:
+    model = MLP([2, 3], task="multiclass")
+    with pytest.raises(ValueError, match=message):
+        model.loss(np.ones((3, 2)), bad)
+
+
+def test_mlp_multiclass_constructor_and_task_errors() -> None:
+    with pytest.raises(ValueError, match="at least 2.*got 1"):
+        MLP([3, 1], task="multiclass")
+    with pytest.raises(ValueError, match="'multiclass'"):
+        MLP([3, 1], task="multi")  # type: ignore[arg-type]
+    regression = MLP([3, 2, 1])
+    with pytest.raises(ValueError, match="predict_proba"):
+        regression.predict_proba(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="accuracy"):
+        regression.accuracy(np.ones((2, 3)), np.ones(2))
+    with pytest.raises(ValueError, match=r"\by\b.*11.*10"):
+        MLP([3, 4], task="multiclass").loss(np.ones((10, 3)), np.zeros(11))
+    assert MLP([3, 4], task="multiclass").n_classes == 4
+    assert MLP([3, 1], task="classification").n_classes == 2
+    assert regression.n_classes is None
+
+
+def test_mlp_binary_predict_proba_and_accuracy() -> None:
+    X, y = classification_data(n=30)
+    model = MLP([3, 4, 1], task="classification", seed=1)
+    z = model.logits(X)[:, 0]
+    np.testing.assert_allclose(model.predict_proba(X), sigmoid(z), rtol=1e-12)
+    assert model.accuracy(X, y) == pytest.approx(np.mean((z >= 0) == (y == 1)))
+
+
+@pytest.mark.parametrize(
+    "task, layers, data",
+    [
+        ("regression", [3, 4, 1], lambda: regression_data(n=20)),
+        ("classification", [3, 4, 1], lambda: classification_data(n=20)),
+        ("multiclass", [4, 5, 3], lambda: multiclass_data(n=20, k=3)),
+    ],
+)
+def test_mlp_loss_is_the_loss_of_loss_and_grad(task, layers, data) -> None:
+    # MLP.loss skips backpropagation; it must still be the same number, bit for bit
+    X, y = data()
+    model = MLP(layers, task=task, seed=3)
+    randomise(model, 4)
+    assert model.loss(X, y) == model.loss_and_grad(X, y)[0]

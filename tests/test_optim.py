@@ -268,9 +268,13 @@ def test_bad_arrays_are_rejected_clearly(params, grads, error, message):
 @pytest.mark.parametrize(
     ("cls", "kwargs", "error", "message"),
     [
-        (RMSprop, {"lr": 0.0}, ValueError, r"lr must be a finite number > 0, got 0\.0"),
-        (RMSprop, {"lr": -1}, ValueError, r"lr must be a finite number > 0, got -1\.0"),
-        (RMSprop, {"lr": float("inf")}, ValueError, "lr must be a finite number > 0"),
+        (RMSprop, {"lr": -1}, ValueError, r"lr must be a finite number >= 0 .*, got -1\.0"),
+        (RMSprop, {"lr": float("inf")}, ValueError, "lr must be a finite number >= 0"),
+        (Adam, {"lr": float("-inf")}, ValueError, "lr must be a finite number >= 0"),
+        (SGD, {"lr": float("nan")}, ValueError, "lr must be a number, got nan"),
+        (RMSprop, {"lr": 0.1, "initial_accumulator_value": -1}, ValueError,
+         "initial_accumulator_value must be a finite number >= 0"),
+        (Adam, {"lr": 0.1, "bias_correction": 0}, TypeError, "bias_correction must be True or"),
         (RMSprop, {"lr": "0.1"}, TypeError, r"lr must be a real number, got '0\.1'"),
         (RMSprop, {"lr": True}, TypeError, "lr must be a real number, got True"),
         (RMSprop, {"lr": 0.1, "beta": 1.0}, ValueError, r"beta must be in \[0, 1\), got 1\.0"),
@@ -293,7 +297,7 @@ def test_hyperparameters_are_checked_again_at_each_step():
     opt = RMSprop(lr=0.1)
     opt.lr = -0.5  # e.g. a broken learning-rate schedule
     p = np.array([1.0])
-    with pytest.raises(ValueError, match="lr must be a finite number > 0, got -0.5"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0 .*, got -0.5"):
         opt.step(p, np.array([1.0]))
     assert p[0] == 1.0 and opt.state == []
 
@@ -312,7 +316,7 @@ def test_like_reproduces_the_published_framework_defaults():
         0.0010000000474974513, 0.9, 1e-7, True
     )
     tf1 = RMSprop.like("tf1", lr=0.1)
-    assert (tf1.beta, tf1.eps, tf1.initial_v, tf1.eps_in_sqrt) == (
+    assert (tf1.beta, tf1.eps, tf1.initial_accumulator_value, tf1.eps_in_sqrt) == (
         0.8999999761581421, 1.0000000133514320e-10, 1.0, True
     )
     assert tf1.lr == 0.10000000149011612
@@ -357,4 +361,210 @@ def test_like_overrides_and_errors():
 def test_repr_shows_every_hyperparameter():
     text = repr(RMSprop(lr=0.3, beta=0.99))
     assert text.startswith("RMSprop(lr=0.3, beta=0.99, eps=1e-08, momentum=0.0")
-    assert "initial_v=0.0" in text
+    assert "initial_accumulator_value=0.0" in text
+
+
+# --- a step is all or nothing ---------------------------------------------------------------
+
+
+def two_arrays():
+    return [np.array([1.0, -2.0]), np.array([3.0])], [np.array([0.5, 4.0]), np.array([-1.0])]
+
+
+def snapshot(params, opt):
+    return [p.copy() for p in params], [
+        {k: np.copy(v) for k, v in s.items()} for s in opt.state
+    ]
+
+
+def assert_unchanged(params, opt, saved):
+    for p, before in zip(params, saved[0], strict=True):
+        np.testing.assert_array_equal(p, before)
+    assert len(opt.state) == len(saved[1])
+    for state, before in zip(opt.state, saved[1], strict=True):
+        assert set(state) == set(before)
+        for key, value in before.items():
+            np.testing.assert_array_equal(state[key], value)
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "value"),
+    [(SGD, "momentum", 0.9), (RMSprop, "momentum", 0.9), (RMSprop, "centered", True),
+     (Adam, "amsgrad", True)],
+)
+def test_switching_on_a_state_hungry_option_after_the_first_step_says_call_reset(
+    cls, name, value
+):
+    params, grads = two_arrays()
+    opt = cls(lr=0.1)
+    opt.step(params, grads)
+    saved = snapshot(params, opt)
+    setattr(opt, name, value)
+    with pytest.raises(ValueError, match=rf"{name} was .* and is now {value!r}.*reset\(\)"):
+        opt.step(params, grads)
+    assert_unchanged(params, opt, saved)
+    assert [s["step"] for s in opt.state] == [1, 1]
+    opt.reset()
+    opt.step(params, grads)  # after reset() it works, with the new state
+    assert [s["step"] for s in opt.state] == [1, 1]
+
+
+def test_switching_an_option_off_again_names_it_too():
+    params, grads = two_arrays()
+    opt = RMSprop(lr=0.1, momentum=0.9)
+    opt.step(params, grads)
+    opt.momentum = 0.0
+    with pytest.raises(ValueError, match=r"momentum was 0\.9 .* now 0\.0.*'buf'"):
+        opt.step(params, grads)
+
+
+def test_a_schedule_changing_lr_is_not_mistaken_for_a_state_change():
+    params, grads = two_arrays()
+    opt = RMSprop(lr=0.1, momentum=0.5)
+    for lr in (0.1, 0.05, 0.0, 0.2):
+        opt.lr = lr
+        opt.step(params, grads)
+    assert [s["step"] for s in opt.state] == [4, 4]
+
+
+def test_an_error_while_updating_the_second_array_leaves_the_first_untouched():
+    class Fails(RMSprop):
+        def update(self, param, grad, state):
+            super().update(param, grad, state)  # changes this array's copy first
+            if param.size == 1:
+                raise RuntimeError("boom")
+
+    params, grads = two_arrays()
+    opt = Fails(lr=0.1)
+    with pytest.raises(RuntimeError, match="boom"):
+        opt.step(params, grads)
+    assert opt.state == []
+    np.testing.assert_array_equal(params[0], [1.0, -2.0])
+    opt = Fails(lr=0.1)
+    opt.step(params[:1], grads[:1])
+    saved = snapshot(params[:1], opt)
+    opt.reset()
+    opt.step(params[:1], grads[:1])  # state fresh again: one step
+    assert opt.state[0]["step"] == 1
+    assert not np.array_equal(params[0], saved[0][0])
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_any_error_leaves_both_arrays_and_step_counters_as_they_were(cls):
+    params, grads = two_arrays()
+    opt = make(cls)
+    opt.step(params, grads)
+    saved = snapshot(params, opt)
+    opt.lr = -1.0
+    with pytest.raises(ValueError, match="lr must be"):
+        opt.step(params, grads)
+    opt.lr = 0.1
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(params, [grads[0], np.zeros(2)])
+    with pytest.raises(NonFiniteGradientError):
+        opt.step(params, [grads[0], np.array([np.nan])])
+    key = sorted(set(opt.state[1]) - {"step"})[-1]  # v, s, m, u or effective_lr
+    held = opt.state[1].pop(key)
+    with pytest.raises(ValueError, match=r"state\[1\] was modified.*reset\(\)"):
+        opt.step(params, grads)
+    opt.state[1][key] = held
+    assert_unchanged(params, opt, saved)
+    assert [s["step"] for s in opt.state] == [1, 1]
+
+
+def test_in_place_state_changes_inside_update_do_not_leak_on_error():
+    class InPlace(RMSprop):
+        def update(self, param, grad, state):
+            state["v"] *= 2.0  # in place, on purpose
+            state["step"] += 10
+            raise RuntimeError("after touching the state")
+
+    params, grads = two_arrays()
+    opt = RMSprop(lr=0.1)
+    opt.step(params, grads)
+    saved = snapshot(params, opt)
+    opt.__class__ = InPlace
+    with pytest.raises(RuntimeError):
+        opt.step(params, grads)
+    assert_unchanged(params, opt, saved)
+
+
+# --- lr = 0 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_lr_zero_takes_no_step_but_still_updates_the_state(cls):
+    params, grads = two_arrays()
+    opt = cls(lr=0.0)
+    opt.step(params, grads)
+    np.testing.assert_array_equal(params[0], [1.0, -2.0])
+    np.testing.assert_array_equal(params[1], [3.0])
+    assert [s["step"] for s in opt.state] == [1, 1]
+    np.testing.assert_array_equal(opt.state[0]["effective_lr"], [0.0, 0.0])
+
+
+def test_lr_zero_then_positive_is_a_warm_up():
+    # with lr = 0 first, v already holds g1^2: the second step uses v_2 = b v_1 + (1 - b) g2^2
+    beta, g1, g2 = 0.9, 2.0, 1.0
+    p = np.array([0.0])
+    opt = RMSprop(lr=0.0, beta=beta, eps=0.0)
+    opt.step(p, np.array([g1]))
+    opt.lr = 0.1
+    opt.step(p, np.array([g2]))
+    v2 = beta * (1 - beta) * g1**2 + (1 - beta) * g2**2
+    assert p[0] == pytest.approx(-0.1 * g2 / math.sqrt(v2), rel=1e-14)
+
+
+# --- signatures and names -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_every_argument_after_lr_is_keyword_only(cls):
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert params[0].name == "lr"
+    assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
+    with pytest.raises(TypeError, match="positional"):
+        cls(0.1, 0.5)
+
+
+def test_adagrad_and_rmsprop_share_the_name_of_the_initial_accumulator():
+    for cls in (AdaGrad, RMSprop):
+        assert "initial_accumulator_value" in inspect.signature(cls.__init__).parameters
+        assert "initial_v" not in inspect.signature(cls.__init__).parameters
+    # RMSprop from v_0 = 1: v_1 = beta + (1 - beta) g^2, as TF1 starts its mean square
+    p = np.array([0.0])
+    RMSprop(lr=0.1, beta=0.9, eps=0.0, initial_accumulator_value=1.0).step(p, np.array([2.0]))
+    assert p[0] == pytest.approx(-0.1 * 2.0 / math.sqrt(0.9 + 0.1 * 4.0), rel=1e-14)
+
+
+# --- Adam without bias correction ---------------------------------------------------------------
+
+
+def test_adam_without_bias_correction_first_step_in_closed_form():
+    # m_1 = (1 - b1) g, v_1 = (1 - b2) g^2, no correction: step = lr (1 - b1) / sqrt(1 - b2)
+    lr, b1, b2 = 0.01, 0.9, 0.999
+    p = np.array([1.0, 1.0])
+    Adam(lr=lr, beta1=b1, beta2=b2, eps=0.0, bias_correction=False).step(
+        p, np.array([-3.0, 1e-4]))
+    size = lr * (1 - b1) / math.sqrt(1 - b2)
+    np.testing.assert_allclose(p, [1.0 + size, 1.0 - size], rtol=1e-13)
+    q = np.array([1.0])  # beta1 = 0: m_1 = g, so the step is lr / sqrt(1 - b2), 31.6 lr
+    Adam(lr=lr, beta1=0.0, beta2=b2, eps=0.0, bias_correction=False).step(q, np.array([5.0]))
+    assert q[0] == pytest.approx(1.0 - lr / math.sqrt(1 - b2), rel=1e-13)
+
+
+@pytest.mark.parametrize("eps", [0.0, 1e-3])
+def test_adam_beta1_zero_without_bias_correction_is_rmsprop(eps):
+    rng = np.random.default_rng(0)
+    grads = rng.normal(size=(30, 3)) * np.array([1.0, 10.0, 0.01])
+    p, q = np.zeros(3), np.zeros(3)
+    adam = Adam(lr=0.05, beta1=0.0, beta2=0.99, eps=eps, bias_correction=False)
+    rms = RMSprop(lr=0.05, beta=0.99, eps=eps)
+    for g in grads:
+        adam.step(p, g)
+        rms.step(q, g)
+    np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(adam.state[0]["v"], rms.state[0]["v"], rtol=1e-12)
+    # and with bias correction it is not: the first step differs by sqrt(1 - 0.99) = 0.1
+    assert Adam(lr=0.05, beta1=0.0, beta2=0.99).bias_correction is True

@@ -3,6 +3,8 @@ the Okabe-Ito colours, and rejects input it cannot draw with a clear message."""
 
 from __future__ import annotations
 
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")  # no display in tests; must come before pyplot is imported
@@ -327,3 +329,29 @@ def test_plots_print_nothing(capsys, quadratic_runs, bowl_runs) -> None:
     plot_parameter_paths(bowl_runs)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_show_displays_png_with_alt_text_and_closes_the_figure():
+    from unittest import mock
+
+    from course_lib.plots import show
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    with mock.patch("IPython.display.display") as display:
+        show(ax, "A line  rising\nfrom 1 to 3.")
+    (bundle,), kwargs = display.call_args
+    assert bundle["text/plain"] == "[Figure] A line rising from 1 to 3."
+    assert kwargs["metadata"] == {"image/png": {"alt": "A line rising from 1 to 3."}}
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not plt.fignum_exists(fig.number)
+
+
+@pytest.mark.parametrize("alt", ["", "   ", None])
+def test_show_refuses_a_missing_alt_text(alt):
+    from course_lib.plots import show
+
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="alt must be a non-empty sentence"):
+        show(fig, alt)
+    plt.close(fig)

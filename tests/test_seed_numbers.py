@@ -35,11 +35,12 @@ def printed_run(optimizer: RMSprop) -> list[str]:
 
 def assert_matches_published(ours: list[str], published: list[str]) -> None:
     # The first iterates agree exactly. Later lines may differ by one unit in the 4th decimal:
-    # the runs are float32, and the frameworks' kernels round differently from NumPy's
-    # one-operation-at-a-time evaluation (torch's addcmul_ fuses v*alpha + (1-alpha)*g*g into
-    # a single rounding: computing that line in float64 and rounding once reproduces torch bit
-    # for bit). course_lib follows the order of operations in the frameworks' source, which is
-    # also the article's NumPy code, so that the float64 six-point fit below is exact.
+    # the runs are float32, and four of torch's operations round differently from NumPy's
+    # (MKL's log and sqrt, autograd's order for the gradient of x/log x, and the fused
+    # addcmul_ in the v update); all four together reproduce torch bit for bit
+    # (tests/test_torch_seed_run.py, lesson 09 section 2). course_lib follows the order of
+    # operations in the frameworks' source, which is also the article's NumPy code, so that the
+    # float64 six-point fit below is exact.
     assert ours[:2] == published[:2]
     for i, (mine, theirs) in enumerate(zip(ours, published, strict=True)):
         assert abs(float(mine) - float(theirs)) <= 1.00001e-4, f"iteration {100 * i}"

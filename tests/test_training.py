@@ -255,7 +255,9 @@ def test_fit_validation_loss_and_frame() -> None:
     assert hist.train_loss[0] == pytest.approx(np.mean(y**2))
     frame = hist.to_frame()
     assert isinstance(frame, pd.DataFrame)
-    assert list(frame.columns) == ["epoch", "steps", "train_loss", "val_loss"]
+    assert list(frame.columns) == [
+        "epoch", "steps", "train_loss", "val_loss", "lr", "effective_lr"
+    ]
     assert len(frame) == 7
     np.testing.assert_array_equal(frame["train_loss"].to_numpy(), hist.train_loss)
 
@@ -263,7 +265,9 @@ def test_fit_validation_loss_and_frame() -> None:
 def test_history_frame_without_validation() -> None:
     X, y = regression_data(20)
     hist = fit(LinearRegression(3), X, y, SGD(lr=0.05), 3)
-    assert list(hist.to_frame().columns) == ["epoch", "steps", "train_loss"]
+    assert list(hist.to_frame().columns) == [
+        "epoch", "steps", "train_loss", "lr", "effective_lr"
+    ]
 
 
 def test_fit_mismatched_lengths() -> None:
@@ -369,3 +373,94 @@ def test_verbose_false_keeps_the_stop_message_but_prints_nothing(capsys) -> None
     assert trajectory.stopped and "lr=1" in trajectory.stopped
     assert history.stopped and "lr=10" in history.stopped
     assert capsys.readouterr().out == ""
+
+
+# --- learning-rate schedules ----------------------------------------------------------------
+
+
+def test_minimize_schedule_sets_lr_before_each_step_counted_from_zero() -> None:
+    # gradient descent on f = x^2 / 2: x_{k+1} = (1 - lr_k) x_k, so x_final = prod(1 - lr_k)
+    class Half:
+        def f(self, x):
+            return 0.5 * float(x @ x)
+
+        def grad(self, x):
+            return x.copy()
+
+    lrs = [0.0, 0.1, 0.25, 0.5, 0.0]
+    opt = SGD(lr=0.3)
+    traj = minimize(Half(), opt, [2.0], steps=5, schedule=lambda k: lrs[k])
+    np.testing.assert_array_equal(traj.lrs, lrs)
+    assert traj.final[0] == pytest.approx(2.0 * np.prod([1 - lr for lr in lrs]), rel=1e-15)
+    np.testing.assert_array_equal(traj.points[1], traj.points[0])  # lr = 0: no move
+    np.testing.assert_array_equal(traj.effective_lrs[:, 0], lrs)
+    assert opt.lr == 0.3  # put back after the run
+
+
+def test_minimize_without_schedule_records_the_constant_lr() -> None:
+    traj = minimize(SeedBowl(), RMSprop(lr=0.05), [1.0, 1.0], steps=4)
+    np.testing.assert_array_equal(traj.lrs, [0.05] * 4)
+
+
+def test_cosine_decay_to_zero_runs_and_ends_with_a_step_of_size_zero() -> None:
+    steps = 20
+    cosine = lambda k: 0.1 * 0.5 * (1 + math.cos(math.pi * k / (steps - 1)))  # noqa: E731
+    traj = minimize(rotated_quadratic(10.0), RMSprop(lr=0.1), [1.0, 1.0], steps=steps,
+                    schedule=cosine)
+    assert traj.lrs[0] == 0.1 and traj.lrs[-1] == pytest.approx(0.0, abs=1e-18)
+    np.testing.assert_allclose(traj.points[-1], traj.points[-2], atol=1e-17)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "error", "match"),
+    [
+        (lambda k: -0.1, ValueError, r"schedule\(0\) \(the learning rate for step 0\).*>= 0"),
+        (lambda k: float("nan"), ValueError, r"schedule\(0\).*nan"),
+        (lambda k: "fast", TypeError, r"schedule\(0\).*real number"),
+        (0.1, TypeError, "schedule must be a function"),
+    ],
+)
+def test_minimize_bad_schedule_is_named(schedule, error, match) -> None:
+    opt = SGD(lr=0.3)
+    with pytest.raises(error, match=match):
+        minimize(SeedBowl(), opt, [1.0, 1.0], steps=3, schedule=schedule)
+    assert opt.lr == 0.3
+
+
+def test_fit_schedule_is_per_epoch_counted_from_one_and_recorded() -> None:
+    X, y = regression_data(40)
+    seen = []
+
+    def schedule(epoch):
+        seen.append(epoch)
+        return 0.1 / epoch
+
+    opt = SGD(lr=0.7)
+    hist = fit(LinearRegression(3), X, y, opt, 4, batch_size=10, schedule=schedule)
+    assert seen == [1, 2, 3, 4]
+    np.testing.assert_allclose(hist.lr[1:], [0.1, 0.05, 0.1 / 3, 0.025], rtol=1e-15)
+    assert math.isnan(hist.lr[0]) and math.isnan(hist.effective_lr[0])
+    np.testing.assert_allclose(hist.effective_lr[1:], hist.lr[1:], rtol=1e-15)  # SGD: lr itself
+    assert opt.lr == 0.7
+
+
+def test_fit_schedule_equals_a_hand_written_loop_with_lr_changed_each_epoch() -> None:
+    X, y = regression_data(30)
+    a, b = LinearRegression(3), LinearRegression(3)
+    fit(a, X, y, RMSprop(lr=0.0), 3, schedule=lambda e: [0.0, 0.05, 0.02][e - 1])
+    opt = RMSprop(lr=0.0)
+    for lr in (0.0, 0.05, 0.02):  # full batch: one step per epoch
+        opt.lr = lr
+        _, grads = b.loss_and_grad(X, y)
+        opt.step(b.params, grads)
+    for p, q in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_fit_effective_lr_is_the_median_over_all_coordinates() -> None:
+    X, y = regression_data(30)
+    model, opt = LinearRegression(3), RMSprop(lr=0.01)
+    hist = fit(model, X, y, opt, 2)
+    rates = np.concatenate([s["effective_lr"].ravel() for s in opt.state])
+    assert hist.effective_lr[-1] == np.median(rates)
+    assert rates.size == 4 and len(set(rates)) > 1

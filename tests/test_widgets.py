@@ -166,3 +166,57 @@ def test_bad_arguments_are_rejected() -> None:
         OptimizerExplorer(optimizer="LBFGS")
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         optimizer_explorer(steps=0)
+
+
+# --- size on screen -------------------------------------------------------------------------
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) read from the PNG's IHDR chunk, independently of matplotlib."""
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def px(value: str) -> int:
+    assert value.endswith("px"), value
+    return int(value[:-2])
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_png_is_drawn_at_the_size_the_image_widget_is_shown(explorer, optimizer) -> None:
+    explorer.optimizer_dropdown.value = optimizer  # redraws
+    layout = explorer.image.layout
+    assert png_size(bytes(explorer.image.value)) == (px(layout.width), px(layout.height))
+    assert layout.object_fit == "none"  # never rescaled by the browser
+
+
+def test_diverged_run_keeps_the_same_pixel_size() -> None:
+    explorer = optimizer_explorer(objectives=[Rosenbrock()], x0=[-1.5, 2.0], steps=40)
+    explorer.optimizer_dropdown.value = "SGD"
+    explorer.sliders["beta"].value = 0.0
+    explorer.sliders["lr"].value = 1.0  # diverges: a three-line title
+    assert explorer.last_trajectory.stopped
+    layout = explorer.image.layout
+    assert png_size(bytes(explorer.image.value)) == (px(layout.width), px(layout.height))
+
+
+def test_controls_beside_the_plot_fit_a_1400_by_900_window(explorer) -> None:
+    controls, image = explorer.widget.children
+    assert image is explorer.image
+    assert isinstance(explorer.widget, widgets.HBox) and isinstance(controls, widgets.VBox)
+    # JupyterLab's side bar, margins and prompt take about 300 px of the width and its menus,
+    # tabs and toolbar about 150 px of the height, leaving about 1100 x 750 for an output.
+    assert px(controls.layout.width) + px(image.layout.width) <= 1100
+    assert px(image.layout.height) <= 750
+    # the controls column: 2 dropdowns and 4 sliders of about 32 px, 2 text lines of ~3 rows
+    assert 6 * 32 + 2 * 3 * 20 <= px(image.layout.height)
+    for child in controls.children:
+        assert child.layout.width == "100%"
+
+
+def test_status_and_mapping_lines_wrap_and_hold_plain_text(explorer) -> None:
+    assert isinstance(explorer.status, widgets.HTML)
+    explorer.optimizer_dropdown.value = "AdaGrad"
+    assert explorer.mapping_label.value == (
+        "AdaGrad: sums all past g², so beta is not used; eps is added to sqrt(sum)."
+    )

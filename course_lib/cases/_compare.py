@@ -47,9 +47,10 @@ def close(got: Any, expected: np.ndarray, name: str, hint: str, dtype: Any = Non
                        "keep the parameters' dtype: combine the inputs with arithmetic instead "
                        "of building new arrays with np.array(..., dtype=float) or np.zeros(n)")
     f32 = expected.dtype == np.float32 or dtype == np.float32
+    tol = FLOAT32_TOL if f32 else FLOAT64_TOL
     with np.errstate(all="ignore"):
-        ok = np.allclose(result.astype(float), expected.astype(float),
-                         **(FLOAT32_TOL if f32 else FLOAT64_TOL))
+        ok = np.allclose(result.astype(float), expected.astype(float), rtol=tol["rtol"],
+                         atol=tol["atol"])
     if not ok:
         better = diagnose(result) if diagnose is not None else None
         raise Mismatch(label + show(expected), label + show(result), better or hint)

@@ -34,8 +34,12 @@ def _call(exercise: Exercise, fn: Any, case: Case) -> tuple[Any, tuple, dict]:
                 f"{exc.exercise_id} first (its own check cell tells you when it works)."
             ) from None
         except Exception as exc:
+            # chained to the learner's error, minus this frame: its traceback starts at their
+            # function and ends at the line that raised
+            tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
             raise CheckFailed(f"[{exercise.id}] case '{case.label}': your code raised "
-                              f"{type(exc).__name__}: {_first_line(str(exc))}") from exc
+                              f"{type(exc).__name__}: {_first_line(str(exc))}"
+                              ) from exc.with_traceback(tb)
 
 
 def run_check(exercise: Exercise, fn: Any) -> None:

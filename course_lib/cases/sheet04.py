@@ -21,7 +21,7 @@ def _f(values: Any, dtype: Any = np.float64) -> np.ndarray:
 
 def _hidden_arrays(rng: np.random.Generator, k: int) -> tuple[Any, list[np.ndarray]]:
     """A random dtype and k random vectors of one random length."""
-    dtype = rng.choice([np.float64, np.float32])
+    dtype = (np.float64, np.float32)[int(rng.integers(2))]
     n = int(rng.integers(1, 7))
     return dtype, [rng.normal(size=n).astype(dtype) for _ in range(k)]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_decay, check_non_negative, check_positive
+from .._validation import check_decay, check_learning_rate, check_non_negative
 from .base import Optimizer, State
 
 
@@ -43,7 +43,7 @@ class Adadelta(Optimizer):
     }
 
     def __init__(
-        self, lr: float = 1.0, beta: float = 0.9, eps: float = 1e-6, weight_decay: float = 0.0
+        self, lr: float = 1.0, *, beta: float = 0.9, eps: float = 1e-6, weight_decay: float = 0.0
     ) -> None:
         self.lr = lr
         self.beta = beta
@@ -52,7 +52,7 @@ class Adadelta(Optimizer):
         super().__init__()
 
     def check_hyperparameters(self) -> None:
-        self.lr = check_positive("lr", self.lr)
+        self.lr = check_learning_rate("lr", self.lr)
         self.beta = check_decay("beta", self.beta)
         self.eps = check_non_negative("eps", self.eps)
         self.weight_decay = check_non_negative("weight_decay", self.weight_decay)

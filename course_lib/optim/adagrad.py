@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_non_negative, check_positive
+from .._validation import check_bool, check_learning_rate, check_non_negative
 from .base import Optimizer, State
 
 
@@ -49,6 +49,7 @@ class AdaGrad(Optimizer):
     def __init__(
         self,
         lr: float,
+        *,
         eps: float = 1e-10,
         lr_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
@@ -64,7 +65,7 @@ class AdaGrad(Optimizer):
         super().__init__()
 
     def check_hyperparameters(self) -> None:
-        self.lr = check_positive("lr", self.lr)
+        self.lr = check_learning_rate("lr", self.lr)
         self.eps = check_non_negative("eps", self.eps)
         self.lr_decay = check_non_negative("lr_decay", self.lr_decay)
         self.initial_accumulator_value = check_non_negative(

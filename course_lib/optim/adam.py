@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_decay, check_non_negative, check_positive
+from .._validation import check_bool, check_decay, check_learning_rate, check_non_negative
 from .base import Optimizer, State
 
 
@@ -26,6 +26,11 @@ class Adam(Optimizer):
     ``v_max``). With ``eps_hat`` eps is added to ``sqrt(v_t)`` before the bias correction, the
     "epsilon hat" form in the paper's Section 2 used by Keras and TF1:
     ``p_t = p_{t-1} - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m_t / (sqrt(v_t) + eps)``.
+
+    With ``bias_correction=False`` the corrections are left out (``m_hat = m_t``,
+    ``v_hat = v_t``), for ablations: Adam with ``beta1=0`` and no bias correction is RMSprop with
+    ``beta = beta2`` (torch's form, eps outside the square root). The frameworks' Adam always
+    corrects; optax's ``rmsprop(bias_correction=True)`` is the converse switch on RMSprop.
 
     The effective learning rate stored each step is the factor that multiplies ``m_t``.
 
@@ -50,12 +55,14 @@ class Adam(Optimizer):
     def __init__(
         self,
         lr: float,
+        *,
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         eps_hat: bool = False,
+        bias_correction: bool = True,
     ) -> None:
         self.lr = lr
         self.beta1 = beta1
@@ -64,16 +71,18 @@ class Adam(Optimizer):
         self.weight_decay = weight_decay
         self.amsgrad = amsgrad
         self.eps_hat = eps_hat
+        self.bias_correction = bias_correction
         super().__init__()
 
     def check_hyperparameters(self) -> None:
-        self.lr = check_positive("lr", self.lr)
+        self.lr = check_learning_rate("lr", self.lr)
         self.beta1 = check_decay("beta1", self.beta1)
         self.beta2 = check_decay("beta2", self.beta2)
         self.eps = check_non_negative("eps", self.eps)
         self.weight_decay = check_non_negative("weight_decay", self.weight_decay)
         self.amsgrad = check_bool("amsgrad", self.amsgrad)
         self.eps_hat = check_bool("eps_hat", self.eps_hat)
+        self.bias_correction = check_bool("bias_correction", self.bias_correction)
 
     def init_state(self, param: np.ndarray) -> State:
         state = super().init_state(param)
@@ -94,8 +103,9 @@ class Adam(Optimizer):
         if self.amsgrad:
             state["v_max"] = np.maximum(state["v_max"], v)
             v = state["v_max"]
-        bias1 = 1 - self.beta1**t
-        bias2 = 1 - self.beta2**t
+        # without bias correction both factors are 1: m and v are used as they are
+        bias1 = 1 - self.beta1**t if self.bias_correction else 1.0
+        bias2 = 1 - self.beta2**t if self.bias_correction else 1.0
         if self.eps_hat:
             step_size = self.lr * math.sqrt(bias2) / bias1
             d = np.sqrt(v) + self.eps

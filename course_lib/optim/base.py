@@ -6,6 +6,7 @@ A subclass only says what its state holds (``init_state``) and how one array is 
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -17,6 +18,16 @@ from .._validation import as_numeric_array, check_float_array
 State = dict[str, Any]
 
 
+_IMMUTABLE = (int, float, bool, str, type(None), np.generic)
+
+
+def _copy_state(state: State) -> State:
+    """A copy whose arrays can be changed in place without touching ``state``."""
+    return {k: v.copy() if isinstance(v, np.ndarray)
+            else v if isinstance(v, _IMMUTABLE) else copy.deepcopy(v)
+            for k, v in state.items()}
+
+
 class NonFiniteGradientError(ValueError):
     """A gradient contained NaN or infinity; the optimizer's state was left untouched."""
 
@@ -24,7 +35,9 @@ class NonFiniteGradientError(ValueError):
 class Optimizer:
     """Base class for the course's optimizers.
 
-    Hyperparameters are plain attributes set in the constructor (``opt.lr``, ``opt.beta``, ...).
+    Hyperparameters are plain attributes set in the constructor (``opt.lr``, ``opt.beta``, ...),
+    ``lr`` first and every other one by keyword. ``lr = 0`` is allowed (no step: schedules warm
+    up from it and decay to it); a negative, NaN or infinite ``lr`` is refused.
     State is kept apart, in ``opt.state``: one dict per parameter array, created on the first
     call to ``step``. Every state dict has ``"step"`` (how many updates that array has had) and
     ``"effective_lr"`` (an array: each coordinate's learning rate in the latest step); the
@@ -40,9 +53,12 @@ class Optimizer:
     framework_float32: ClassVar[dict[str, tuple[str, ...]]] = {"keras": ("lr",)}
 
     lr: float
+    _hyperparameter_names: ClassVar[tuple[str, ...]]  # set by _names(), once per class
 
     def __init__(self) -> None:
         self.state: list[State] = []
+        self._state_made_with: dict[str, Any] = {}  # hyperparameters when the state was made
+        self._state_fits: tuple | None = None  # hyperparameters last checked against the state
         self.check_hyperparameters()
 
     # --- to be written by each optimizer -------------------------------------------------
@@ -66,30 +82,48 @@ class Optimizer:
     ) -> None:
         """Update ``params`` (one float array, or a list of them) in place, one step.
 
-        Everything is checked before anything changes: a bad hyperparameter, a shape mismatch
-        or a NaN/infinite gradient raises and leaves both the parameters and the state as they
-        were.
+        The step is all or nothing: every array's new parameters and new state are computed on
+        copies and committed together at the end, so any error (a bad hyperparameter, a shape
+        mismatch, a NaN/infinite gradient, a hyperparameter switched on after the first step)
+        leaves every array's parameters and state, step counters included, as they were.
         """
         self.check_hyperparameters()  # attributes may have been changed, e.g. by a schedule
         param_list, grad_list = self._pair_up(params, grads)
         if self.state:
+            self._check_same_state(param_list)
             self._check_same_arrays(param_list)
-            states = self.state
+            old_states = self.state
         else:
-            states = [self.init_state(p) for p in param_list]
-        for p, g, s in zip(param_list, grad_list, states, strict=True):
-            s["step"] += 1
-            self.update(p, g, s)
-        self.state = states
+            old_states = [self.init_state(p) for p in param_list]
+        new_params, new_states = [], []
+        for p, g, old in zip(param_list, grad_list, old_states, strict=True):
+            new_p, new_s = p.copy(), _copy_state(old)
+            new_s["step"] += 1
+            self.update(new_p, g, new_s)
+            new_params.append(new_p)
+            new_states.append(new_s)
+        for p, new_p in zip(param_list, new_params, strict=True):  # commit: cannot fail now
+            p[...] = new_p
+        if not self.state:
+            self._state_made_with = self.hyperparameters()
+        self.state = new_states
 
     def reset(self) -> None:
         """Forget all state, as if the optimizer had just been created."""
         self.state = []
+        self._state_made_with = {}
+        self._state_fits = None
 
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor arguments, as currently set."""
-        names = list(inspect.signature(type(self).__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in self._names()}
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        # read once per class: inspect.signature is slow, and step() asks on every call
+        if "_hyperparameter_names" not in cls.__dict__:
+            cls._hyperparameter_names = tuple(inspect.signature(cls.__init__).parameters)[1:]
+        return cls._hyperparameter_names
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
@@ -172,6 +206,43 @@ class Optimizer:
                 )
             checked.append(g)
         return param_list, checked
+
+    def _check_same_state(self, params: list[np.ndarray]) -> None:
+        """The state must hold what the current hyperparameters need (e.g. momentum's buf)."""
+        key = tuple(getattr(self, n) for n in self._names())
+        if key == self._state_fits:
+            return  # same hyperparameters as at the last check: nothing to recompute
+        probe = np.zeros(1, dtype=params[0].dtype)  # the keys do not depend on the shape
+        needed = set(self.init_state(probe))
+        for i, state in enumerate(self.state):
+            held = set(state)
+            if needed == held:
+                continue
+            changed = self._changed_hyperparameters(probe, held)
+            what = (
+                "; ".join(f"{n} was {old!r} when the state was made and is now {new!r}"
+                          for n, old, new in changed)
+                if changed else f"state[{i}] was modified"
+            )
+            raise ValueError(
+                f"{what}, so the state no longer fits: it needs {sorted(needed)} but holds "
+                f"{sorted(held)}. Call reset() after changing "
+                f"{', '.join(n for n, _, _ in changed) or 'the state'} (it forgets the running "
+                f"averages), or use a new optimizer. Nothing was changed by this step."
+            )
+        self._state_fits = key
+
+    def _changed_hyperparameters(self, param: np.ndarray, held: set) -> list[tuple]:
+        """(name, old, new) for each hyperparameter whose change alone explains the mismatch."""
+        before = getattr(self, "_state_made_with", {})
+        changed = [(n, v, getattr(self, n)) for n, v in before.items() if getattr(self, n) != v]
+        culprits = []
+        for name, old, new in changed:
+            trial = copy.copy(self)
+            setattr(trial, name, old)
+            if set(trial.init_state(param)) == held:
+                culprits.append((name, old, new))
+        return culprits or changed
 
     def _check_same_arrays(self, params: list[np.ndarray]) -> None:
         shapes = [s["effective_lr"].shape for s in self.state]

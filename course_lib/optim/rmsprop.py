@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_bool, check_decay, check_non_negative, check_positive
+from .._validation import check_bool, check_decay, check_learning_rate, check_non_negative
 from .base import Optimizer, State
 
 
@@ -27,18 +27,21 @@ class RMSprop(Optimizer):
 
     Names in the frameworks:
 
-    ==============  ===============  ====================  =====================
-    course_lib      torch            Keras 3               TF1
-    ==============  ===============  ====================  =====================
-    ``lr``          ``lr`` (1e-2)    ``learning_rate``     ``learning_rate``
-    ``beta``        ``alpha`` (.99)  ``rho`` (0.9)         ``decay`` (0.9)
-    ``eps``         ``eps`` (1e-8)   ``epsilon`` (1e-7)    ``epsilon`` (1e-10)
-    ``eps_in_sqrt`` False            True                  True
-    ``initial_v``   0                0                     1.0
-    ``v``           ``square_avg``   ``velocity``          ``ms``
-    ``m``           ``grad_avg``     ``average_gradient``  ``mg``
-    ``buf``         ``momentum_buffer``  ``momentum``      ``mom``
-    ==============  ===============  ====================  =====================
+    =============================  ===================  ====================  ===================
+    course_lib                     torch                Keras 3               TF1
+    =============================  ===================  ====================  ===================
+    ``lr``                         ``lr`` (1e-2)        ``learning_rate``     ``learning_rate``
+    ``beta``                       ``alpha`` (.99)      ``rho`` (0.9)         ``decay`` (0.9)
+    ``eps``                        ``eps`` (1e-8)       ``epsilon`` (1e-7)    ``epsilon`` (1e-10)
+    ``eps_in_sqrt``                False                True                  True
+    ``initial_accumulator_value``  0 (not an option)    0 (not an option)     1.0 (fixed)
+    ``v``                          ``square_avg``       ``velocity``          ``ms``
+    ``m``                          ``grad_avg``         ``average_gradient``  ``mg``
+    ``buf``                        ``momentum_buffer``  ``momentum``          ``mom``
+    =============================  ===================  ====================  ===================
+
+    ``initial_accumulator_value`` (the value ``v`` starts from) has the name torch and Keras give
+    AdaGrad's start value, which is the same idea; :class:`~course_lib.optim.AdaGrad` uses it too.
 
     Keras and TF1 keep ``lr`` inside the momentum buffer (``buf = mu*buf + lr*g/d``); that gives
     the same trajectory as torch's form while ``lr`` stays constant. Use ``RMSprop.like(...)``
@@ -46,9 +49,12 @@ class RMSprop(Optimizer):
     """
 
     frameworks = {
-        "torch": {"lr": 1e-2, "beta": 0.99, "eps": 1e-8, "eps_in_sqrt": False, "initial_v": 0.0},
-        "keras": {"lr": 1e-3, "beta": 0.9, "eps": 1e-7, "eps_in_sqrt": True, "initial_v": 0.0},
-        "tf1": {"lr": None, "beta": 0.9, "eps": 1e-10, "eps_in_sqrt": True, "initial_v": 1.0},
+        "torch": {"lr": 1e-2, "beta": 0.99, "eps": 1e-8, "eps_in_sqrt": False,
+                  "initial_accumulator_value": 0.0},
+        "keras": {"lr": 1e-3, "beta": 0.9, "eps": 1e-7, "eps_in_sqrt": True,
+                  "initial_accumulator_value": 0.0},
+        "tf1": {"lr": None, "beta": 0.9, "eps": 1e-10, "eps_in_sqrt": True,
+                "initial_accumulator_value": 1.0},
     }
     framework_float32 = {"keras": ("lr",), "tf1": ("lr", "beta", "eps", "momentum")}
     framework_limits = {
@@ -63,13 +69,14 @@ class RMSprop(Optimizer):
     def __init__(
         self,
         lr: float,
+        *,
         beta: float = 0.9,
         eps: float = 1e-8,
         momentum: float = 0.0,
         centered: bool = False,
         weight_decay: float = 0.0,
         eps_in_sqrt: bool = False,
-        initial_v: float = 0.0,
+        initial_accumulator_value: float = 0.0,
     ) -> None:
         self.lr = lr
         self.beta = beta
@@ -78,22 +85,24 @@ class RMSprop(Optimizer):
         self.centered = centered
         self.weight_decay = weight_decay
         self.eps_in_sqrt = eps_in_sqrt
-        self.initial_v = initial_v
+        self.initial_accumulator_value = initial_accumulator_value
         super().__init__()
 
     def check_hyperparameters(self) -> None:
-        self.lr = check_positive("lr", self.lr)
+        self.lr = check_learning_rate("lr", self.lr)
         self.beta = check_decay("beta", self.beta)
         self.eps = check_non_negative("eps", self.eps)
         self.momentum = check_decay("momentum", self.momentum)
         self.centered = check_bool("centered", self.centered)
         self.weight_decay = check_non_negative("weight_decay", self.weight_decay)
         self.eps_in_sqrt = check_bool("eps_in_sqrt", self.eps_in_sqrt)
-        self.initial_v = check_non_negative("initial_v", self.initial_v)
+        self.initial_accumulator_value = check_non_negative(
+            "initial_accumulator_value", self.initial_accumulator_value
+        )
 
     def init_state(self, param: np.ndarray) -> State:
         state = super().init_state(param)
-        state["v"] = np.full_like(param, self.initial_v)
+        state["v"] = np.full_like(param, self.initial_accumulator_value)
         if self.centered:
             state["m"] = np.zeros_like(param)
         if self.momentum:

@@ -9,8 +9,8 @@ import numpy as np
 from .._validation import (
     check_bool,
     check_decay,
+    check_learning_rate,
     check_non_negative,
-    check_positive,
     check_unit_interval,
 )
 from .base import Optimizer, State
@@ -46,6 +46,7 @@ class SGD(Optimizer):
     def __init__(
         self,
         lr: float,
+        *,
         momentum: float = 0.0,
         dampening: float = 0.0,
         nesterov: bool = False,
@@ -59,7 +60,7 @@ class SGD(Optimizer):
         super().__init__()
 
     def check_hyperparameters(self) -> None:
-        self.lr = check_positive("lr", self.lr)
+        self.lr = check_learning_rate("lr", self.lr)
         self.momentum = check_decay("momentum", self.momentum)
         self.dampening = check_unit_interval("dampening", self.dampening)
         self.nesterov = check_bool("nesterov", self.nesterov)

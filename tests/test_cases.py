@@ -1,0 +1,68 @@
+"""course_lib.cases: the case definitions behind sheet 04's checks (shared with the grader)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.cases import Case, Mismatch, build, describe, describe_case, sheet_exercises
+from course_lib.cases.sheet04 import EXERCISES
+from course_lib.checks import CheckFailed, check_adagrad_step
+
+
+def adagrad_step(p, g, s, lr, eps=1e-10):
+    s = s + g * g
+    return p - lr * g / (np.sqrt(s) + eps), s
+
+
+def test_every_sheet04_exercise_has_cases_and_hidden_cases():
+    assert set(EXERCISES) == {"adagrad_accumulate", "adagrad_step", "run_adagrad"}
+    rng = np.random.default_rng(0)
+    for exercise in EXERCISES.values():
+        assert exercise.public() and exercise.hidden is not None
+        hidden = exercise.hidden(rng)
+        assert hidden and all(case.hidden for case in hidden)
+
+
+def test_the_comparators_accept_the_closed_form_and_reject_eps_inside_the_root():
+    spec = EXERCISES["adagrad_step"]
+    for case in spec.public() + spec.hidden(np.random.default_rng(1)):
+        case = Case(case.label, build(case.args), build(case.kwargs))
+        spec.compare(case, adagrad_step(*case.args, **case.kwargs), None)
+    case = next(c for c in spec.public() if c.label == "a large eps (0.5)")
+    p, g, s, lr = case.args
+
+    def inside(p, g, s, lr, eps=1e-10):
+        s = s + g * g
+        return p - lr * g / np.sqrt(s + eps), s
+
+    with pytest.raises(Mismatch, match="eps outside the square root"):
+        spec.compare(case, inside(p, g, s, lr, **case.kwargs), None)
+
+
+def test_the_notebook_check_runs_the_same_cases(capsys):
+    check_adagrad_step(adagrad_step)
+    n = len(EXERCISES["adagrad_step"].public())
+    assert capsys.readouterr().out == f"[adagrad_step] passed: {n}/{n} cases\n"
+
+
+def test_a_failing_check_traceback_has_no_check_frame():
+    def broken(p, g, s, lr, eps=1e-10):
+        raise ZeroDivisionError("learner's own bug")
+
+    with pytest.raises(CheckFailed) as info:
+        check_adagrad_step(broken)
+    text = "".join(info.value._render_traceback_())
+    assert "_runner.py" not in text and "checks.py" not in text
+    assert "learner's own bug" in text and 'raise ZeroDivisionError("learner' in text
+
+
+def test_descriptions_never_show_values():
+    case = Case("x", (np.array([0.123456], np.float32), 0.987654), hidden=True)
+    assert "0.12" not in describe_case(case) and "0.98" not in describe_case(case)
+    assert describe(np.zeros((2, 3))) == "a float64 array of shape (2, 3)"
+
+
+def test_sheets_without_case_definitions():
+    assert sheet_exercises("05_rmsprop") is None
+    assert set(sheet_exercises("04_adagrad")) == set(EXERCISES)
