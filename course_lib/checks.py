@@ -44,8 +44,6 @@ from .models import LinearRegression
 from .objectives import (
     Quadratic,
     Rosenbrock,
-    SeedBowl,
-    XOverLogX,
     ill_conditioned_quadratic,
     rotated_quadratic,
 )
@@ -643,9 +641,10 @@ def _step_cases_hint(kind: str) -> str:
 def _case_check(exercise_id: str, fn: Callable[..., Any]) -> None:
     __tracebackhide__ = True
     from .cases import run_check
-    from .cases.sheet04 import EXERCISES
+    from .cases.sheet04 import EXERCISES as SHEET04
+    from .cases.sheet05 import EXERCISES as SHEET05
 
-    run_check(EXERCISES[exercise_id], fn)
+    run_check({**SHEET04, **SHEET05}[exercise_id], fn)
 
 
 def check_adagrad_accumulate(adagrad_accumulate: Callable[..., Any]) -> None:
@@ -670,153 +669,33 @@ def check_run_adagrad(run_adagrad: Callable[..., Any]) -> None:
 
 # --- lesson 05: RMSprop ---------------------------------------------------------------------
 
+# Sheet 05's checks are case definitions too (course_lib/cases/sheet05.py).
+
 def check_rmsprop_average(rmsprop_average: Callable[..., Any]) -> None:
     """``rmsprop_average(v, g, beta)`` returns ``beta * v + (1 - beta) * g**2``."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_average", rmsprop_average)
-    cases = {
-        "the first gradient (v = 0)": (np.zeros(2), _array([3.0, -1.0]), 0.9),
-        "a negative gradient": (_array([1.0, 4.0]), _array([-2.0, -0.5]), 0.9),
-        "beta = 0 keeps only the latest square": (_array([5.0]), _array([2.0]), 0.0),
-        "beta = 0.99 (torch's default)": (_array([1.0, 0.0]), _array([10.0, 1.0]), 0.99),
-        "float32": (_array([1.0], np.float32), _array([0.5], np.float32), 0.9),
-    }
-    for case, (v, g, beta) in cases.items():
-        v_in, g_in = v.copy(), g.copy()
-        got = run.call(case, v_in, g_in, beta)
-        expected = beta * v + (1 - beta) * g**2
-        run.expect_close(
-            case, got, expected, "v is the EWMA of the squared gradients", name="v",
-            dtype=v.dtype.type,
-            diagnose=lambda a, v=v, g=g, beta=beta: (
-                "average the squared gradient, not the gradient" if _same(a, beta * v + (1 - beta)
-                                                                          * g) else
-                "the weights are swapped: beta multiplies the old average"
-                if _same(a, (1 - beta) * v + beta * g**2) else None),
-        )
-        run.expect_unchanged(case, "v", v, v_in)
-    run.passed()
-
-
-def _rmsprop_closed_form(p: np.ndarray, g: np.ndarray, v: np.ndarray, lr: float, beta: float,
-                         eps: float) -> tuple[np.ndarray, np.ndarray]:
-    v_new = beta * v + (1 - beta) * g * g
-    return p - lr * g / (np.sqrt(v_new) + eps), v_new
+    _case_check("rmsprop_average", rmsprop_average)
 
 
 def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> None:
     """``rmsprop_step(p, g, v, lr, beta=0.9, eps=1e-8)`` returns ``(p, v)`` after one RMSprop
     step (eps outside the square root, as in torch)."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_step", rmsprop_step)
-    cases = {
-        "the first step from v = 0": (_array([364.0]), _array([0.1377]), np.zeros(1), 0.3, 0.9,
-                                      1e-8),
-        "beta = 0.99 (torch's default)": (_array([364.0]), _array([0.1377]), np.zeros(1), 0.3,
-                                          0.99, 1e-8),
-        "a later step (v > 0)": (_array([1.0, 2.0]), _array([0.5, -1.0]), _array([4.0, 0.25]),
-                                 0.1, 0.9, 1e-8),
-        "zero gradient where v = 0": (_array([1.0, 2.0]), _array([2.0, 0.0]), np.zeros(2), 0.1,
-                                      0.9, 1e-8),
-        "beta = 0": (_array([1.0, -1.0]), _array([4.0, -0.5]), _array([1.0, 1.0]), 0.1, 0.0,
-                     1e-8),
-        "a large eps (0.5)": (_array([1.0]), _array([2.0]), _array([5.0]), 1.0, 0.9, 0.5),
-        "float32": (_array([1.0, -1.0], np.float32), _array([0.2, 0.3], np.float32),
-                    _array([0.1, 0.0], np.float32), 0.01, 0.9, 1e-8),
-    }
-    for case, (p, g, v, lr, beta, eps) in cases.items():
-        p_in, g_in, v_in = p.copy(), g.copy(), v.copy()
-        got = run.call(case, p_in, g_in, v_in, lr, beta=beta, eps=eps)
-        got_p, got_v = run.expect_pairs(case, got, 2, "(p, v)")
-        p_new, v_new = _rmsprop_closed_form(p, g, v, lr, beta, eps)
-
-        def diagnose(a: np.ndarray, p=p, g=g, v=v, lr=lr, beta=beta, eps=eps) -> str | None:
-            v_new = beta * v + (1 - beta) * g * g
-            with np.errstate(all="ignore"):
-                if _same(a, p - lr * g / (np.sqrt(v) + eps)):
-                    return "update v with the new gradient before dividing by its root"
-                if _same(a, p - lr * g / np.sqrt(v_new + eps)):
-                    return "this course adds eps outside the square root: sqrt(v) + eps"
-                if _same(a, p - lr * g / (v_new + eps)):
-                    return "divide by the square root of v"
-                if _same(a, p - lr * g / (np.sqrt(v_new / (1 - beta)) + eps)):
-                    return "RMSprop has no bias correction: divide by sqrt(v) itself"
-            return None
-
-        run.expect_close(case, got_v, v_new, "v is the EWMA of the squared gradients", name="v",
-                         dtype=v.dtype.type,
-                         diagnose=lambda a, v=v, g=g, beta=beta: (
-                             "use the beta passed to the function, not a fixed 0.9"
-                             if beta != 0.9 and _same(a, 0.9 * v + 0.1 * g * g) else None))
-        run.expect_close(case, got_p, p_new, _step_cases_hint("RMSprop"), name="p",
-                         dtype=p.dtype.type, diagnose=diagnose)
-        run.expect_unchanged(case, "p", p, p_in)
-        run.expect_unchanged(case, "v", v, v_in)
-    case = "five steps on a bowl, against course_lib.optim.RMSprop"
-    bowl = SeedBowl()
-    p, v, q = _array([-4.5, 4.5]), np.zeros(2), _array([-4.5, 4.5])
-    reference = RMSprop(lr=0.5, beta=0.9, eps=1e-8)
-    for _ in range(5):
-        got = run.call(case, p, bowl.grad(p), v, 0.5, beta=0.9, eps=1e-8)
-        p, v = (np.asarray(x, dtype=float) for x in run.expect_pairs(case, got, 2, "(p, v)"))
-        reference.step(q, bowl.grad(q))
-    run.expect_close(case, p, q, "each call starts from the p and v returned by the one before",
-                     name="p after 5 steps")
-    run.passed()
+    _case_check("rmsprop_step", rmsprop_step)
 
 
 def check_rmsprop_effective_lr(rmsprop_effective_lr: Callable[..., Any]) -> None:
     """``rmsprop_effective_lr(v, lr, eps=1e-8)`` returns each coordinate's rate
     ``lr / (sqrt(v) + eps)``."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_effective_lr", rmsprop_effective_lr)
-    cases = {
-        "two coordinates": (_array([4.0, 0.25]), 0.1, 1e-8),
-        "v = 0 (no gradient yet)": (_array([0.0, 1.0]), 0.01, 1e-8),
-        "a large eps (0.5)": (_array([4.0]), 1.0, 0.5),
-        "float32": (_array([0.01, 100.0], np.float32), 0.001, 1e-8),
-    }
-    for case, (v, lr, eps) in cases.items():
-        v_in = v.copy()
-        got = run.call(case, v_in, lr, eps=eps)
-        expected = lr / (np.sqrt(v) + eps)
-        run.expect_close(
-            case, got, expected, "the step is rate * g; the rate divides lr by the RMS of the "
-            "recent gradients", name="rate",
-            diagnose=lambda a, v=v, lr=lr, eps=eps: (
-                "this course adds eps outside the square root" if _same(a, lr / np.sqrt(v + eps))
-                else "divide by the square root of v" if _same(a, lr / (v + eps)) else None),
-        )
-        run.expect_unchanged(case, "v", v, v_in)
-    run.passed()
+    _case_check("rmsprop_effective_lr", rmsprop_effective_lr)
 
 
 def check_run_rmsprop(run_rmsprop: Callable[..., Any]) -> None:
     """``run_rmsprop(objective, x0, lr, steps, beta=0.9, eps=1e-8)`` returns the points
     visited, like ``course_lib.minimize(..., RMSprop(lr, beta, eps))``."""
     __tracebackhide__ = True
-    run = Runner("run_rmsprop", run_rmsprop)
-    cases = {
-        "x/log(x) from 364, beta = 0.99": (XOverLogX(), [364.0], 0.3, 10, 0.99, 1e-8),
-        "x/log(x) from 364, beta = 0.9": (XOverLogX(), [364.0], 0.3, 10, 0.9, 1e-8),
-        "30 steps on the bowl from (-4.5, 4.5)": (SeedBowl(), [-4.5, 4.5], 1.0, 30, 0.9, 1e-8),
-        "a rotated valley, beta = 0": (rotated_quadratic(10.0, 30.0), [2.0, -1.0], 0.05, 20,
-                                       0.0, 1e-8),
-        "a single step with a large eps": (SeedBowl(), [1.0, 2.0], 0.1, 1, 0.9, 0.5),
-        "starting at the minimum (zero gradient)": (SeedBowl(), [0.0, 0.0], 0.1, 3, 0.9, 1e-8),
-    }
-    for case, (objective, x0, lr, steps, beta, eps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        expected = minimize(objective, RMSprop(lr=lr, beta=beta, eps=eps), start, steps).points
-        got = run.call(case, objective, start_in, lr, steps, beta=beta, eps=eps)
-        run.expect_close(
-            case, got, expected,
-            "start from v = 0, take `steps` RMSprop steps with the given beta and eps, and "
-            "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("run_rmsprop", run_rmsprop)
 
 
 # --- lesson 06: mini-batches ----------------------------------------------------------------

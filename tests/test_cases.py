@@ -64,5 +64,26 @@ def test_descriptions_never_show_values():
 
 
 def test_sheets_without_case_definitions():
-    assert sheet_exercises("05_rmsprop") is None
+    assert sheet_exercises("06_minibatch_rmsprop") is None
     assert set(sheet_exercises("04_adagrad")) == set(EXERCISES)
+
+
+def rmsprop_step(p, g, v, lr, beta=0.9, eps=1e-8):
+    v = beta * v + (1 - beta) * g * g
+    return p - lr * g / (np.sqrt(v) + eps), v
+
+
+def test_sheet05_accepts_the_closed_form_and_names_a_fixed_beta():
+    from course_lib.cases.sheet05 import EXERCISES as SHEET05
+
+    spec = SHEET05["rmsprop_step"]
+    for case in spec.public() + spec.hidden(np.random.default_rng(2)):
+        case = Case(case.label, build(case.args), build(case.kwargs))
+        spec.compare(case, rmsprop_step(*case.args, **case.kwargs), None)
+    case = next(c for c in spec.public() if c.label == "beta = 0.99 (torch's default)")
+
+    def fixed(p, g, v, lr, beta=0.9, eps=1e-8):
+        return rmsprop_step(p, g, v, lr, 0.9, eps)
+
+    with pytest.raises(Mismatch, match="use the beta passed to the function"):
+        spec.compare(case, fixed(*case.args, **case.kwargs), None)

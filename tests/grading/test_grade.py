@@ -600,16 +600,26 @@ def test_private_checks_from_a_notebook(tmp_path):
 
 
 def test_example_private_checks_file():
+    """The example (sheet 04, graded by the protocol) loads, attaches, and its cases are judged
+    right for the reference's own answers by the exercises' comparators."""
+    import numpy as np
+
+    from course_lib.cases import build, built
+
     example = ROOT / "examples" / "private_checks_example.py"
-    checks = reference.load_private_checks(example)
-    assert {(c.sheet, c.exercise, c.points) for c in checks} == {
-        ("04_adagrad", "adagrad_step", None), ("04_adagrad", "run_adagrad", 1.0)
-    }  # fmt: skip
-    sheet_path = ROOT / "solutions" / "04_adagrad.ipynb"
-    if not sheet_path.exists():
-        pytest.skip("solutions/04_adagrad.ipynb is not there to attach the example to")
-    sheets = {"04_adagrad": reference.load_sheet(sheet_path)}
-    assert len(reference.attach_private_checks(sheets, checks)) == 2
+    found = reference.load_private_cases(example)
+    assert [(p.sheet, p.exercise, p.points) for p in found] == [
+        ("04_adagrad", "adagrad_step", None), ("04_adagrad", "run_adagrad", 1)]
+    sheets = reference.load_reference(ROOT / "solutions")
+    assert reference.attach_private_cases(sheets, found) == found
+
+    def adagrad_step(p, g, s, lr, eps=1e-10):
+        s = s + g * g
+        return p - lr * g / (np.sqrt(s) + eps), s
+
+    spec = sheets["04_adagrad"].cases["adagrad_step"]
+    for case in found[0].draw(np.random.default_rng(0)):
+        spec.compare(built(case), adagrad_step(*build(case.args), **case.kwargs), None)
 
 
 def test_rebuild_takes_only_the_answer_cells():
