@@ -39,7 +39,6 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .batching import minibatches, n_batches
-from .ewma import ewma, half_life
 from .models import LinearRegression
 from .objectives import (
     Quadratic,
@@ -527,70 +526,19 @@ def check_gradient_descent(gradient_descent: Callable[..., Any]) -> None:
 
 # --- lesson 03: EWMA ------------------------------------------------------------------------
 
+# Sheet 03's checks are case definitions (course_lib/cases/sheet03.py).
+
 def check_ewma_update(ewma_update: Callable[..., Any]) -> None:
     """``ewma_update(v, x, beta)`` returns ``beta * v + (1 - beta) * x``."""
     __tracebackhide__ = True
-    run = Runner("ewma_update", ewma_update)
-    cases = {
-        "the first value (v = 0, x = 4, beta = 0.5)": (0.0, 4.0, 0.5),
-        "the second value (v = 2, x = 8, beta = 0.5)": (2.0, 8.0, 0.5),
-        "beta = 0 keeps only the new value": (7.0, -3.0, 0.0),
-        "beta = 0.99 forgets slowly": (10.0, 0.0, 0.99),
-        "arrays, one average per coordinate": (_array([1.0, 2.0]), _array([3.0, -4.0]), 0.9),
-    }
-    for case, (v, x, beta) in cases.items():
-        expected = beta * np.asarray(v) + (1 - beta) * np.asarray(x)
-        got = run.call(case, v.copy() if isinstance(v, np.ndarray) else v,
-                       x.copy() if isinstance(x, np.ndarray) else x, beta)
-        swapped = (1 - beta) * np.asarray(v) + beta * np.asarray(x)
-        run.expect_close(
-            case, got, expected, "the new average mixes the old one and the new value, with "
-            "weights that add up to 1", name="v",
-            diagnose=lambda a, s=swapped: (
-                "the weights are swapped: beta multiplies the old average, 1 - beta the new value"
-                if _same(a, s) else None),
-        )
-    run.passed()
+    _case_check("ewma_update", ewma_update)
 
 
 def check_ewma_series(ewma_series: Callable[..., Any]) -> None:
     """``ewma_series(xs, beta, bias_correction=False)`` returns one average per value, starting
     from ``v_0 = 0``; with ``bias_correction`` each is divided by ``1 - beta**t``."""
     __tracebackhide__ = True
-    run = Runner("ewma_series", ewma_series)
-    rng = np.random.default_rng(3)
-    cases = {
-        "five values, beta = 0.5": (_array([4.0, 8.0, 6.0, 10.0, 2.0]), 0.5, False),
-        "beta = 0 returns the values": (_array([1.0, -2.0, 3.0]), 0.0, False),
-        "a single value": (_array([5.0]), 0.9, False),
-        "bias correction of a constant gives the constant": (np.full(6, 3.0), 0.9, True),
-        "bias correction, beta = 0.9": (_array([1.0, 2.0, 0.0, 4.0]), 0.9, True),
-        "a long noisy series, beta = 0.99": (rng.normal(size=400), 0.99, False),
-        "float32 values": (_array([2.0, 0.0, 1.0], np.float32), 0.8, True),
-    }
-    for case, (xs, beta, corrected) in cases.items():
-        xs_in = xs.copy()
-        expected = ewma(xs, beta, bias_correction=corrected)
-        got = run.call(case, xs_in, beta, bias_correction=corrected)
-        plain = ewma(xs, beta)
-
-        def diagnose(a: np.ndarray, plain: np.ndarray = plain, corrected: bool = corrected,
-                     beta: float = beta, xs: np.ndarray = xs) -> str | None:
-            if corrected and _same(a, plain):
-                return "bias_correction=True must divide each v_t by 1 - beta**t"
-            t = np.arange(len(xs))
-            with np.errstate(all="ignore"):
-                if corrected and _same(a[1:], plain[1:] / (1 - beta ** t[1:])):
-                    return "t counts from 1 for the first value: v_1 / (1 - beta**1)"
-            if len(a) and np.isclose(a[0], xs[0]) and not corrected and beta > 0:
-                return "start from v_0 = 0, not from the first value"
-            return None
-
-        run.expect_close(case, got, expected,
-                         "v_t = beta * v_(t-1) + (1 - beta) * x_t from v_0 = 0, one output per "
-                         "input", name="averages", diagnose=diagnose, rtol=2e-6, atol=1e-7)
-        run.expect_unchanged(case, "xs", xs, xs_in)
-    run.passed()
+    _case_check("ewma_series", ewma_series)
 
 
 def check_choose_beta(choose_beta: Callable[..., Any]) -> None:
@@ -598,36 +546,7 @@ def check_choose_beta(choose_beta: Callable[..., Any]) -> None:
     leaves at most ``max_noise`` of white noise of std ``noise_std`` and whose half-life is
     at most ``max_half_life`` steps."""
     __tracebackhide__ = True
-    run = Runner("choose_beta", choose_beta)
-    cases = {
-        "noise 0.4 down to 0.1, half-life <= 10": (0.4, 0.1, 10.0),
-        "noise 1.0 down to 0.2, half-life <= 20": (1.0, 0.2, 20.0),
-        "noise already small enough (0.5 allowed 0.5)": (0.5, 0.5, 3.0),
-        "strong smoothing: 2.0 down to 0.1, half-life <= 200": (2.0, 0.1, 200.0),
-        "a tight window: 0.3 down to 0.2, half-life <= 1": (0.3, 0.2, 1.0),
-    }
-    for case, (noise, target, max_half) in cases.items():
-        got = run.call(case, noise, target, max_half)
-        beta = run.expect_number(case, got, "a decay rate beta",
-                                 "return one number between 0 and 1")
-        r = target / noise
-        low = max(0.0, (1 - r * r) / (1 + r * r))
-        high = 0.5 ** (1 / max_half)
-        wanted = f"beta in [{low:.4f}, {high:.4f}]"
-        if not (0.0 <= beta < 1.0):
-            run.fail(case, wanted, _show(beta), "a decay rate is in [0, 1)")
-        left = noise * math.sqrt((1 - beta) / (1 + beta))
-        if left > target * (1 + 1e-9):
-            run.fail(case, wanted, f"{_show(beta)}, which leaves noise of std {left:.4g} "
-                     f"(more than {target:g})",
-                     "more smoothing needs a larger beta: solve the noise formula of lesson 3 "
-                     "for beta")
-        if half_life(beta) > max_half * (1 + 1e-9):
-            run.fail(case, wanted, f"{_show(beta)}, whose half-life is {half_life(beta):.4g} steps "
-                     f"(more than {max_half:g})",
-                     "smooth no more than needed: the smallest beta that meets the noise "
-                     "target reacts fastest")
-    run.passed()
+    _case_check("choose_beta", choose_beta)
 
 
 # --- lesson 04: AdaGrad ---------------------------------------------------------------------
@@ -641,10 +560,11 @@ def _step_cases_hint(kind: str) -> str:
 def _case_check(exercise_id: str, fn: Callable[..., Any]) -> None:
     __tracebackhide__ = True
     from .cases import run_check
+    from .cases.sheet03 import EXERCISES as SHEET03
     from .cases.sheet04 import EXERCISES as SHEET04
     from .cases.sheet05 import EXERCISES as SHEET05
 
-    run_check({**SHEET04, **SHEET05}[exercise_id], fn)
+    run_check({**SHEET03, **SHEET04, **SHEET05}[exercise_id], fn)
 
 
 def check_adagrad_accumulate(adagrad_accumulate: Callable[..., Any]) -> None:

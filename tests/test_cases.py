@@ -87,3 +87,35 @@ def test_sheet05_accepts_the_closed_form_and_names_a_fixed_beta():
 
     with pytest.raises(Mismatch, match="use the beta passed to the function"):
         spec.compare(case, fixed(*case.args, **case.kwargs), None)
+
+
+def _solution_namespace(sheet: str) -> dict:
+    """The worked answers of solutions/<sheet>.ipynb (set-up and answer cells, run here)."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parent.parent / "solutions" / f"{sheet}.ipynb").read_text())
+    ns: dict = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("course", {})
+        source = "".join(cell["source"])
+        setup = not meta and "course_lib.checks" in source
+        if cell["cell_type"] == "code" and (setup or meta.get("role") == "answer"):
+            exec("\n".join(line for line in source.splitlines()  # noqa: S102 - our own sheet
+                           if not line.startswith("%")), ns)
+    return ns
+
+
+@pytest.mark.parametrize("sheet", ["03_ewma", "04_adagrad", "05_rmsprop"])
+def test_the_worked_answers_pass_every_hidden_case(sheet):
+    """Hidden cases are drawn per submission: over many seeds they never fail a right answer."""
+    from course_lib.cases import built, copy_inputs
+
+    ns = _solution_namespace(sheet)
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        for exercise_id, spec in sheet_exercises(sheet).items():
+            for case in spec.hidden(rng):
+                case = built(case)
+                args, kwargs = copy_inputs(case.args), copy_inputs(case.kwargs)
+                spec.compare(case, ns[exercise_id](*args, **kwargs), (*args, *kwargs.values()))

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 #: Sheets whose checks are case definitions: sheet id -> module (under course_lib.cases).
-SHEET_MODULES = {"04_adagrad": "course_lib.cases.sheet04", "05_rmsprop": "course_lib.cases.sheet05"}
+SHEET_MODULES = {"03_ewma": "course_lib.cases.sheet03", "04_adagrad": "course_lib.cases.sheet04",
+                 "05_rmsprop": "course_lib.cases.sheet05"}
 
 #: What a Spec may name: course_lib's objectives and models, nothing else.
 FACTORIES = ("Quadratic", "Rosenbrock", "Beale", "Saddle", "SeedBowl", "XOverLogX",

@@ -36,7 +36,8 @@ def array(got: Any, shape: tuple[int, ...] | None, name: str, hint: str) -> np.n
 
 
 def close(got: Any, expected: np.ndarray, name: str, hint: str, dtype: Any = None,
-          diagnose: Callable[[np.ndarray], str | None] | None = None) -> np.ndarray:
+          diagnose: Callable[[np.ndarray], str | None] | None = None,
+          rtol: float | None = None, atol: float | None = None) -> np.ndarray:
     """``got`` has ``expected``'s shape (and ``dtype``) and values within tolerance."""
     expected = np.asarray(expected)
     result = array(got, expected.shape, name, hint)
@@ -47,7 +48,8 @@ def close(got: Any, expected: np.ndarray, name: str, hint: str, dtype: Any = Non
                        "keep the parameters' dtype: combine the inputs with arithmetic instead "
                        "of building new arrays with np.array(..., dtype=float) or np.zeros(n)")
     f32 = expected.dtype == np.float32 or dtype == np.float32
-    tol = FLOAT32_TOL if f32 else FLOAT64_TOL
+    tol = dict(FLOAT32_TOL if f32 else FLOAT64_TOL)
+    tol.update({k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None})
     with np.errstate(all="ignore"):
         ok = np.allclose(result.astype(float), expected.astype(float), rtol=tol["rtol"],
                          atol=tol["atol"])
@@ -55,6 +57,22 @@ def close(got: Any, expected: np.ndarray, name: str, hint: str, dtype: Any = Non
         better = diagnose(result) if diagnose is not None else None
         raise Mismatch(label + show(expected), label + show(result), better or hint)
     return result
+
+
+def number(got: Any, name: str, hint: str) -> float:
+    """``got`` as one real number (a 0-d array is fine, a longer one is not)."""
+    if got is None:
+        raise Mismatch(f"{name} to be a number", "None",
+                       "the function has no `return` statement, or returns before the end")
+    numeric = (int, float, np.integer, np.floating, np.ndarray)
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, numeric):
+        raise Mismatch(f"{name} to be a number", show(got), hint)
+    if isinstance(got, np.ndarray):
+        if got.shape != ():
+            raise Mismatch(f"{name} to be a single number", f"an array of shape {got.shape}",
+                           "return one number, e.g. with float(...) or an index, not an array")
+        got = got[()]
+    return float(got)
 
 
 def same(got: np.ndarray, value: np.ndarray) -> bool:
