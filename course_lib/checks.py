@@ -41,7 +41,6 @@ import numpy as np
 from .batching import minibatches, n_batches
 from .models import LinearRegression
 from .objectives import (
-    Quadratic,
     Rosenbrock,
     ill_conditioned_quadratic,
     rotated_quadratic,
@@ -373,155 +372,32 @@ def _same(got: np.ndarray, value: np.ndarray) -> bool:
 
 # --- lesson 02: optimization basics ---------------------------------------------------------
 
+# Sheet 02's checks are case definitions (course_lib/cases/sheet02.py).
+
 def check_gd_step(gd_step: Callable[..., Any]) -> None:
     """``gd_step(p, g, lr)`` returns the new parameters ``p - lr * g``."""
     __tracebackhide__ = True
-    run = Runner("gd_step", gd_step)
-    cases = {
-        "one step on two parameters": (_array([1.0, -2.0]), _array([0.5, -4.0]), 0.1),
-        "zero gradient (at a minimum)": (_array([3.0, 4.0]), _array([0.0, 0.0]), 0.5),
-        "a single parameter": (_array([2.0]), _array([6.0]), 0.25),
-        "a large learning rate": (_array([1.0, 1.0]), _array([1.0, -1.0]), 3.0),
-        "float32 parameters": (_array([1.0, -2.0], np.float32), _array([0.5, 4.0], np.float32),
-                               0.1),
-    }
-    for case, (p, g, lr) in cases.items():
-        p_in, g_in = p.copy(), g.copy()
-        got = run.call(case, p_in, g_in, lr)
-        expected = p - lr * g
-        run.expect_close(
-            case, got, expected, "move against the gradient: the step is the learning rate "
-            "times the gradient", name="p", dtype=p.dtype.type,
-            diagnose=lambda a, p=p, g=g, lr=lr: (
-                "the step goes uphill: subtract the scaled gradient" if _same(a, p + lr * g)
-                else "the step must be scaled by lr" if _same(a, p - g) else None),
-        )
-        run.expect_unchanged(case, "p", p, p_in)
-    run.passed()
+    _case_check("gd_step", gd_step)
 
 
 def check_mse_gradient(mse_gradient: Callable[..., Any]) -> None:
     """``mse_gradient(X, y, w, b)`` returns ``(grad_w, grad_b)`` of mean((X w + b - y)^2)."""
     __tracebackhide__ = True
-    run = Runner("mse_gradient", mse_gradient)
-    rng = np.random.default_rng(20)
-    X3 = rng.normal(size=(6, 3))
-    cases = {
-        "one feature, three samples": (_array([[1.0], [2.0], [3.0]]), _array([2.0, 3.0, 7.0]),
-                                       _array([1.0]), 0.5),
-        "three features": (X3, X3 @ _array([1.0, -2.0, 0.5]) + 0.3 + rng.normal(size=6),
-                           _array([0.2, 0.1, -0.3]), -1.0),
-        "a single sample": (_array([[2.0, -1.0]]), _array([4.0]), _array([0.5, 0.5]), 1.0),
-        "a perfect fit (zero gradient)": (_array([[1.0], [2.0]]), _array([3.0, 5.0]),
-                                          _array([2.0]), 1.0),
-        "float32 data": (_array([[1.0], [-1.0], [0.5]], np.float32),
-                         _array([1.0, 2.0, 0.0], np.float32), _array([0.5], np.float32), 0.0),
-    }
-    for case, (X, y, w, b) in cases.items():
-        model = LinearRegression(n_features=X.shape[1], weights=w, bias=b, loss="mse")
-        _, (grad_w, grad_b) = model.loss_and_grad(X, y)
-        got = run.call(case, X.copy(), y.copy(), w.copy(), b)
-        got_w, got_b = run.expect_pairs(case, got, 2, "(grad_w, grad_b)")
-
-        def diagnose(a: np.ndarray, exact: np.ndarray, n: int = len(y)) -> str | None:
-            if _same(a, exact / 2):
-                return "that is the gradient of half the MSE: d/de of e**2 is 2 * e"
-            if _same(a, -exact):
-                return "the sign is flipped: the error is prediction minus target"
-            if _same(a, exact * n):
-                return "the MSE is a mean: divide the sum by the number of samples"
-            return None
-
-        hint = ("differentiate mean((X @ w + b - y)**2) with the chain rule; every sample's "
-                "error contributes 2 * error times its features to grad_w")
-        run.expect_close(case, got_w, grad_w, hint, name="grad_w",
-                         diagnose=lambda a, e=grad_w: diagnose(a, e))
-        got_b = run.scalar(case, got_b, "grad_b", "grad_b is one number")
-        run.expect_close(case, got_b, grad_b[0], "grad_b is 2 * the mean error (one number)",
-                         name="grad_b", diagnose=lambda a, e=grad_b[0]: diagnose(a, e))
-    run.passed()
-
-
-def _stable_lr_cases() -> dict[str, np.ndarray]:
-    return {
-        "the sheet's matrix [[5, 2], [2, 2]]": _array([[5.0, 2.0], [2.0, 2.0]]),
-        "an axis-aligned valley diag(1, 100)": _array([[1.0, 0.0], [0.0, 100.0]]),
-        "a 1x1 matrix [[4]]": _array([[4.0]]),
-        "a rotated valley (kappa = 10, 30 degrees)": rotated_quadratic(10.0, 30.0).A,
-        "a 3x3 matrix": _array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]),
-        "the sheet's matrix in float32": _array([[5.0, 2.0], [2.0, 2.0]], np.float32),
-    }
+    _case_check("mse_gradient", mse_gradient)
 
 
 def check_choose_lr(choose_lr: Callable[..., Any]) -> None:
     """``choose_lr(A)`` returns a learning rate with which gradient descent converges on
     ``f(x) = 1/2 x^T A x`` and that is at least a tenth of the largest such rate."""
     __tracebackhide__ = True
-    run = Runner("choose_lr", choose_lr)
-    for case, A in _stable_lr_cases().items():
-        A_in = A.copy()
-        got = run.call(case, A_in)
-        lr = run.expect_number(case, got, "a learning rate",
-                               "return one positive number, the learning rate")
-        run.expect_unchanged(case, "A", A, A_in)
-        eigenvalues = np.linalg.eigvalsh(A.astype(np.float64))
-        L = float(eigenvalues[-1])
-        limit = 2.0 / L
-        wanted = f"a learning rate in [{limit / 10:.4g}, {limit:.4g})"
-        if not math.isfinite(lr) or lr <= 0:
-            run.fail(case, wanted, _show(lr), "a learning rate is a positive, finite number")
-        growth = float(np.max(np.abs(1.0 - lr * eigenvalues)))
-        if lr >= limit * (1 - 1e-12):
-            what = ("it neither converges nor diverges: the steepest direction flips sign "
-                    "forever" if math.isclose(growth, 1.0, rel_tol=1e-9) else
-                    f"gradient descent diverges: the steepest direction grows by {growth:.3g} "
-                    f"per step")
-            run.fail(case, wanted, f"{_show(lr)} ({what})",
-                     "the curvature of the steepest direction of the bowl limits the learning "
-                     "rate (lesson 2, the stability limit); the limit itself is not stable")
-        if lr < limit / 10:
-            run.fail(case, wanted, f"{_show(lr)} (stable, but the slowest direction shrinks only "
-                     f"by a factor {growth:.6g} per step)",
-                     "find the largest stable rate from the matrix and stay close to it")
-    run.passed()
+    _case_check("choose_lr", choose_lr)
 
 
 def check_gradient_descent(gradient_descent: Callable[..., Any]) -> None:
     """``gradient_descent(grad, x0, lr, steps)`` returns the points visited, shape
     ``(steps + 1, dim)``, starting with ``x0``."""
     __tracebackhide__ = True
-    run = Runner("gradient_descent", gradient_descent)
-    bowl = Quadratic(_array([[5.0, 2.0], [2.0, 2.0]]), _array([1.0, -1.0]))
-    line = Quadratic(_array([[2.0]]), _array([1.0]))
-    valley = ill_conditioned_quadratic(10.0)
-    assert bowl.minimum is not None  # a positive definite quadratic has one
-    cases = {
-        "20 steps on a 2-D bowl": (bowl, [4.0, 3.0], 0.2, 20),
-        "a 1-D quadratic": (line, [3.0], 0.3, 10),
-        "a learning rate above the limit (10 steps)": (valley, [1.0, 1.0], 0.21, 10),
-        "starting at the minimum (zero gradient)": (bowl, list(bowl.minimum), 0.1, 5),
-        "a single step": (valley, [-4.0, 3.0], 0.05, 1),
-        "zero steps": (bowl, [4.0, 3.0], 0.2, 0),
-    }
-    for case, (objective, x0, lr, steps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        if steps:
-            expected = minimize(objective, SGD(lr=lr), start, steps).points
-        else:
-            expected = start[None, :]
-        got = run.call(case, objective.grad, start_in, lr, steps)
-        run.expect_close(
-            case, got, expected,
-            "return every point, the start included, one row per point "
-            "(np.array(list_of_points))", name="points",
-            diagnose=lambda a, e=expected: (
-                "all rows are the same array: append a copy of the point (p.copy()), or build a "
-                "new array each step" if len(a) > 1 and np.all(a == a[-1]) and not np.all(
-                    e == e[-1]) else None),
-        )
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("gradient_descent", gradient_descent)
 
 
 # --- lesson 03: EWMA ------------------------------------------------------------------------
@@ -559,12 +435,12 @@ def _step_cases_hint(kind: str) -> str:
 
 def _case_check(exercise_id: str, fn: Callable[..., Any]) -> None:
     __tracebackhide__ = True
-    from .cases import run_check
-    from .cases.sheet03 import EXERCISES as SHEET03
-    from .cases.sheet04 import EXERCISES as SHEET04
-    from .cases.sheet05 import EXERCISES as SHEET05
+    from .cases import SHEET_MODULES, run_check, sheet_exercises
 
-    run_check({**SHEET03, **SHEET04, **SHEET05}[exercise_id], fn)
+    everything: dict = {}
+    for sheet in SHEET_MODULES:
+        everything.update(sheet_exercises(sheet) or {})
+    run_check(everything[exercise_id], fn)
 
 
 def check_adagrad_accumulate(adagrad_accumulate: Callable[..., Any]) -> None:

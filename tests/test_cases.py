@@ -106,7 +106,8 @@ def _solution_namespace(sheet: str) -> dict:
     return ns
 
 
-@pytest.mark.parametrize("sheet", ["03_ewma", "04_adagrad", "05_rmsprop"])
+@pytest.mark.parametrize("sheet", ["02_optimization_basics", "03_ewma", "04_adagrad",
+                                   "05_rmsprop"])
 def test_the_worked_answers_pass_every_hidden_case(sheet):
     """Hidden cases are drawn per submission: over many seeds they never fail a right answer."""
     from course_lib.cases import built, copy_inputs

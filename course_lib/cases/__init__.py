@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 #: Sheets whose checks are case definitions: sheet id -> module (under course_lib.cases).
-SHEET_MODULES = {"03_ewma": "course_lib.cases.sheet03", "04_adagrad": "course_lib.cases.sheet04",
+SHEET_MODULES = {"02_optimization_basics": "course_lib.cases.sheet02",
+                 "03_ewma": "course_lib.cases.sheet03", "04_adagrad": "course_lib.cases.sheet04",
                  "05_rmsprop": "course_lib.cases.sheet05"}
 
 #: What a Spec may name: course_lib's objectives and models, nothing else.
@@ -36,11 +37,13 @@ FACTORIES = ("Quadratic", "Rosenbrock", "Beale", "Saddle", "SeedBowl", "XOverLog
 
 @dataclass(frozen=True)
 class Spec:
-    """A callable input by name: ``course_lib.<factory>(*args, **kwargs)``."""
+    """A callable input by name: ``course_lib.<factory>(*args, **kwargs)``, or one of that
+    object's methods (``attr="grad"``: the objective's gradient function)."""
 
     factory: str
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    attr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,12 @@ def build(value: Any) -> Any:
             raise ValueError(f"{value.factory!r} is not a course_lib objective or model")
         import course_lib
 
-        return getattr(course_lib, value.factory)(*build(value.args), **build(value.kwargs))
+        made = getattr(course_lib, value.factory)(*build(value.args), **build(value.kwargs))
+        if value.attr is None:
+            return made
+        if value.attr not in ("grad", "f"):
+            raise ValueError(f"{value.attr!r} is not a method a case may name")
+        return getattr(made, value.attr)
     if isinstance(value, tuple):
         return tuple(build(v) for v in value)
     if isinstance(value, list):

@@ -90,7 +90,7 @@ def to_plain(value: Any, depth: int = 0) -> Any:
         return {"__dict__": {k[:MAX_STR]: to_plain(v, depth + 1) for k, v in value.items()}}
     if isinstance(value, Spec):
         return {"__spec__": [value.factory, to_plain(value.args, depth + 1),
-                             to_plain(value.kwargs, depth + 1)]}
+                             to_plain(value.kwargs, depth + 1), value.attr]}
     return {"__unsupported__": type(value).__name__[:100]}
 
 
@@ -121,10 +121,11 @@ def _from_tagged(tag: str, body: Any, depth: int) -> Any:
     if tag == "__np__" and isinstance(body, list) and len(body) == 2 \
             and body[0] in ALLOWED_DTYPES:
         return np.dtype(body[0]).type(from_plain(body[1], depth + 1))
-    if tag == "__spec__" and isinstance(body, list) and len(body) == 3:
+    if tag == "__spec__" and isinstance(body, list) and len(body) == 4:
         args, kwargs = from_plain(body[1], depth + 1), from_plain(body[2], depth + 1)
-        if isinstance(body[0], str) and isinstance(args, tuple) and isinstance(kwargs, dict):
-            return Spec(body[0], args, kwargs)
+        if isinstance(body[0], str) and isinstance(args, tuple) and isinstance(kwargs, dict) \
+                and (body[3] is None or isinstance(body[3], str)):
+            return Spec(body[0], args, kwargs, body[3])
     if tag == "__unsupported__" and isinstance(body, str):
         return Unsupported(body[:100])
     raise CodecError(f"malformed value ({tag})")

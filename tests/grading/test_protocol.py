@@ -287,7 +287,8 @@ def test_codec_round_trip(value):
     {"__ndarray__": {"dtype": "float64", "shape": [2], "data": "AAAA"}},
     {"__ndarray__": {"dtype": "float64", "shape": [10**9], "data": ""}},
     {"__pickle__": "gASVAAAAAAAAAAA="}, {"a": 1, "b": 2}, {"__float__": "1e999"},
-    {"__spec__": ["os.system", {"__tuple__": ["id"]}, {"__dict__": {}}]},
+    {"__spec__": ["os.system", {"__tuple__": ["id"]}, {"__dict__": {}}, None]},
+    {"__spec__": ["SeedBowl", {"__tuple__": []}, {"__dict__": {}}, "__class__"]},
 ])
 def test_codec_refuses_what_is_not_plain_data(bad):
     with pytest.raises(ValueError):  # codec.CodecError is one
