@@ -12,6 +12,7 @@ when printed in black and white.
 from __future__ import annotations
 
 import base64
+import html
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -456,10 +457,11 @@ __all__ = [
 def show(fig: Figure | Axes, alt: str) -> None:
     """Display ``fig`` in the notebook with ``alt`` as its text alternative, then close it.
 
-    The output carries the PNG with ``alt`` in its display metadata (what screen readers and
-    exporters read) and ``alt`` again as the ``text/plain`` fallback, so a reader without the
-    image, and a test comparing outputs, both see what the figure shows. Closing the figure
-    stops the inline backend from drawing it a second time.
+    Two outputs: the PNG, with ``alt`` in its display metadata (read by exporters) and as its
+    ``text/plain`` fallback; then ``alt`` again as a one-line caption under the image. The
+    caption is there because JupyterLab's image renderer (4.x) ignores the metadata and draws
+    an ``<img>`` without ``alt``, so without it a screen reader would find nothing to read.
+    Closing the figure stops the inline backend from drawing it a second time.
     """
     from IPython.display import display  # imported late: the library works without IPython
 
@@ -478,3 +480,5 @@ def show(fig: Figure | Axes, alt: str) -> None:
         raw=True,
         metadata={"image/png": {"alt": alt}},
     )
+    caption = f'<p class="course-figure-caption"><em>Figure.</em> {html.escape(alt)}</p>'
+    display({"text/html": caption, "text/plain": f"Figure. {alt}"}, raw=True)

@@ -71,6 +71,10 @@ def test_every_figure_has_a_text_alternative(path):
             if "image/png" not in data:
                 continue
             alt = output.get("metadata", {}).get("image/png", {}).get("alt", "")
-            if not alt.strip():
+            outputs = cell["outputs"]
+            after = outputs[outputs.index(output) + 1] if output is not outputs[-1] else {}
+            caption = "course-figure-caption" in "".join(after.get("data", {}).get("text/html", ""))
+            if not alt.strip() or not caption:
                 missing.append(index)
-    assert not missing, f"figures without alt text in cells {missing} (use course_lib.plots.show)"
+    assert not missing, (f"figures without alt text and caption in cells {missing} "
+                         "(use course_lib.plots.show)")

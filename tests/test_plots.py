@@ -331,7 +331,7 @@ def test_plots_print_nothing(capsys, quadratic_runs, bowl_runs) -> None:
     assert captured.out == "" and captured.err == ""
 
 
-def test_show_displays_png_with_alt_text_and_closes_the_figure():
+def test_show_displays_png_with_alt_text_and_a_caption_and_closes_the_figure():
     from unittest import mock
 
     from course_lib.plots import show
@@ -339,11 +339,18 @@ def test_show_displays_png_with_alt_text_and_closes_the_figure():
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3])
     with mock.patch("IPython.display.display") as display:
-        show(ax, "A line  rising\nfrom 1 to 3.")
-    (bundle,), kwargs = display.call_args
-    assert bundle["text/plain"] == "[Figure] A line rising from 1 to 3."
-    assert kwargs["metadata"] == {"image/png": {"alt": "A line rising from 1 to 3."}}
-    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+        show(ax, "A line  rising\nfrom 1 to 3 <fast> & steady.")
+    (image, *_), image_kwargs = display.call_args_list[0]
+    (caption, *_), _ = display.call_args_list[1]
+    alt = "A line rising from 1 to 3 <fast> & steady."
+    assert image["text/plain"] == f"[Figure] {alt}"
+    assert image_kwargs["metadata"] == {"image/png": {"alt": alt}}
+    assert base64.b64decode(image["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    # the caption is what a screen reader finds in JupyterLab; learner text is escaped
+    assert caption["text/html"] == ('<p class="course-figure-caption"><em>Figure.</em> '
+                                    "A line rising from 1 to 3 &lt;fast&gt; &amp; steady.</p>")
+    assert caption["text/plain"] == f"Figure. {alt}"
+    assert display.call_count == 2
     assert not plt.fignum_exists(fig.number)
 
 
