@@ -53,10 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", default=FIRST_LESSON, help="the notebook to open")
     args = parser.parse_args(argv)
     try:
+        repo = _checked_url("repo", args.repo)
+        on_github = urlsplit(repo).netloc == "github.com"
+        if not args.hub and not on_github:
+            raise ValueError("give --hub (a Binder link needs a github.com repository), "
+                             f"got repo {repo!r} and no hub.")
         if args.hub:
-            print(f"JupyterHub: {hub_link(args.hub, args.repo, args.branch, args.path)}")
-        if urlsplit(args.repo).netloc == "github.com":
-            print(f"Binder:     {binder_link(args.repo, args.branch, args.path)}")
+            print(f"JupyterHub: {hub_link(args.hub, repo, args.branch, args.path)}")
+        if on_github:
+            print(f"Binder:     {binder_link(repo, args.branch, args.path)}")
     except ValueError as exc:
         print(f"hub-link: {exc}", file=sys.stderr)
         return 2

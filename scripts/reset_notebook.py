@@ -45,7 +45,7 @@ def checked_path(text: str) -> Path:
     except (ValueError, IndexError):
         raise ResetError(f"NB must be inside the course ({REPO}), got {text!r}.") from None
     if folder not in RESETTABLE:
-        raise ResetError(f"NB must be in {' or '.join(RESETTABLE)}/, got {text!r}.")
+        raise ResetError(f"NB must be in {' or '.join(f + '/' for f in RESETTABLE)}, got {text!r}.")
     return path
 
 
@@ -72,7 +72,8 @@ def reset(text: str, now: datetime | None = None) -> str:
     if backup.read_bytes() != path.read_bytes():
         raise ResetError(f"the copy {backup} does not match {text}; nothing was reset.")
     path.write_bytes(original)
-    return f"Your version is kept as {backup.relative_to(REPO)}; {text} is the course's again."
+    kept = backup.resolve().relative_to(REPO.resolve())
+    return f"Your version is kept as {kept}; {text} is the course's again."
 
 
 def main(argv: list[str] | None = None) -> int:

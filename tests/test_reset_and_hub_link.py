@@ -39,6 +39,15 @@ def test_reset_keeps_a_timestamped_copy_and_restores_the_course_version(course):
     assert "backups/05_rmsprop-20261201-093005.ipynb" in message
 
 
+def test_reset_works_with_a_path_relative_to_the_working_directory(course, monkeypatch):
+    # `make reset NB=exercises/05_rmsprop.ipynb` passes the path as typed
+    monkeypatch.chdir(course)
+    Path("exercises/05_rmsprop.ipynb").write_bytes(b"my work")
+    message = reset_notebook.reset("exercises/05_rmsprop.ipynb", now=NOW)
+    assert message.startswith("Your version is kept as exercises/backups/05_rmsprop-")
+    assert Path("exercises/05_rmsprop.ipynb").read_bytes() == COURSE
+
+
 def test_two_resets_in_the_same_second_never_overwrite_a_copy(course):
     sheet = course / "exercises" / "05_rmsprop.ipynb"
     sheet.write_bytes(b"first")
@@ -57,7 +66,7 @@ def test_an_unchanged_sheet_is_left_alone(course):
 
 
 @pytest.mark.parametrize("name, why", [("exercises/05_rmsprop.py", "must be a notebook"),
-                                       ("tests/x.ipynb", "must be in notebooks or exercises"),
+                                       ("tests/x.ipynb", "must be in notebooks/ or exercises/"),
                                        ("exercises/new.ipynb", "is not part of the course")])
 def test_refusals_name_the_problem_and_change_nothing(course, name, why):
     before = sorted(p.name for p in course.rglob("*"))
@@ -79,6 +88,13 @@ def test_binder_link_opens_the_first_lesson():
     link = hub_link.binder_link("https://github.com/org/course", branch="dev")
     assert link == ("https://mybinder.org/v2/gh/org/course/dev"
                     "?urlpath=lab%2Ftree%2Fnotebooks%2F01_welcome.ipynb")
+
+
+@pytest.mark.parametrize("argv", [["--repo", "github.com/org/course"],
+                                  ["--repo", "https://gitlab.com/org/course"]])
+def test_hub_link_command_refuses_what_it_cannot_link(argv, capsys):
+    assert hub_link.main(argv) == 2
+    assert "hub-link:" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("hub", ["hub.example.edu", "ftp://hub", ""])
