@@ -75,18 +75,22 @@ typecheck: $(STAMP)
 
 # Regenerate exercises/ from solutions/ (never edit exercises/ by hand).
 exercises: $(STAMP)
-	$(BIN)/python -m course_lib.exercises build
+	$(BIN)/python -m course_tools.sheets build
 
 # Check one exercise sheet: make check NB=exercises/04_adagrad.ipynb
 # (exit status 0 when every checked exercise passed, 1 otherwise).
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/04_adagrad.ipynb"; exit 2; }
-	@$(TEST_ENV) $(BIN)/python -m course_lib.exercises report "$(NB)"
+	@$(TEST_ENV) $(BIN)/python -m course_tools.sheets report "$(NB)"
 
-# Grade submissions: make grade SUBMISSIONS="submissions/*.ipynb" OUT=grades.csv FEEDBACK=feedback
+# Grade submissions: make grade SUBMISSIONS="submissions/*.ipynb" OUT=grades.csv FEEDBACK=feedback SHEET=04_adagrad
+# (the submissions come after `--`, so a file named like an option is still a file)
+# Without bubblewrap it stops and prints the command that installs it (SANDBOX=rlimits grades with
+# the weaker fallback instead; the README says what that does not protect).
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir]'; exit 2; }
-	$(BIN)/python -m course_lib.grade $(SUBMISSIONS) --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK))
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir] [SHEET=id] [SANDBOX=rlimits]'; exit 2; }
+	@test "$(SANDBOX)" = rlimits || command -v bwrap >/dev/null || { echo "make grade: bubblewrap is not installed; run: $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y bubblewrap   (Fedora: $(if $(filter 0,$(shell id -u)),,sudo )dnf install -y bubblewrap), then make grade again; or SANDBOX=rlimits for the weaker fallback"; exit 2; }
+	$(BIN)/python -m course_tools.grade --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK)) $(if $(SHEET),--sheet $(SHEET)) $(if $(SANDBOX),--sandbox $(SANDBOX)) -- $(SUBMISSIONS)
 
 # Grading throughput: 30 submissions of one sheet, against one graded alone in the same process.
 bench-grading: $(STAMP)

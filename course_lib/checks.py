@@ -39,17 +39,13 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .batching import minibatches, n_batches
-from .ewma import ewma, half_life
 from .models import LinearRegression
 from .objectives import (
-    Quadratic,
     Rosenbrock,
-    SeedBowl,
-    XOverLogX,
     ill_conditioned_quadratic,
     rotated_quadratic,
 )
-from .optim import SGD, AdaGrad, Adam, RMSprop
+from .optim import SGD, Adam, RMSprop
 from .training import fit, minimize
 
 __all__ = [
@@ -376,223 +372,49 @@ def _same(got: np.ndarray, value: np.ndarray) -> bool:
 
 # --- lesson 02: optimization basics ---------------------------------------------------------
 
+# Sheet 02's checks are case definitions (course_lib/cases/sheet02.py).
+
 def check_gd_step(gd_step: Callable[..., Any]) -> None:
     """``gd_step(p, g, lr)`` returns the new parameters ``p - lr * g``."""
     __tracebackhide__ = True
-    run = Runner("gd_step", gd_step)
-    cases = {
-        "one step on two parameters": (_array([1.0, -2.0]), _array([0.5, -4.0]), 0.1),
-        "zero gradient (at a minimum)": (_array([3.0, 4.0]), _array([0.0, 0.0]), 0.5),
-        "a single parameter": (_array([2.0]), _array([6.0]), 0.25),
-        "a large learning rate": (_array([1.0, 1.0]), _array([1.0, -1.0]), 3.0),
-        "float32 parameters": (_array([1.0, -2.0], np.float32), _array([0.5, 4.0], np.float32),
-                               0.1),
-    }
-    for case, (p, g, lr) in cases.items():
-        p_in, g_in = p.copy(), g.copy()
-        got = run.call(case, p_in, g_in, lr)
-        expected = p - lr * g
-        run.expect_close(
-            case, got, expected, "move against the gradient: the step is the learning rate "
-            "times the gradient", name="p", dtype=p.dtype.type,
-            diagnose=lambda a, p=p, g=g, lr=lr: (
-                "the step goes uphill: subtract the scaled gradient" if _same(a, p + lr * g)
-                else "the step must be scaled by lr" if _same(a, p - g) else None),
-        )
-        run.expect_unchanged(case, "p", p, p_in)
-    run.passed()
+    _case_check("gd_step", gd_step)
 
 
 def check_mse_gradient(mse_gradient: Callable[..., Any]) -> None:
     """``mse_gradient(X, y, w, b)`` returns ``(grad_w, grad_b)`` of mean((X w + b - y)^2)."""
     __tracebackhide__ = True
-    run = Runner("mse_gradient", mse_gradient)
-    rng = np.random.default_rng(20)
-    X3 = rng.normal(size=(6, 3))
-    cases = {
-        "one feature, three samples": (_array([[1.0], [2.0], [3.0]]), _array([2.0, 3.0, 7.0]),
-                                       _array([1.0]), 0.5),
-        "three features": (X3, X3 @ _array([1.0, -2.0, 0.5]) + 0.3 + rng.normal(size=6),
-                           _array([0.2, 0.1, -0.3]), -1.0),
-        "a single sample": (_array([[2.0, -1.0]]), _array([4.0]), _array([0.5, 0.5]), 1.0),
-        "a perfect fit (zero gradient)": (_array([[1.0], [2.0]]), _array([3.0, 5.0]),
-                                          _array([2.0]), 1.0),
-        "float32 data": (_array([[1.0], [-1.0], [0.5]], np.float32),
-                         _array([1.0, 2.0, 0.0], np.float32), _array([0.5], np.float32), 0.0),
-    }
-    for case, (X, y, w, b) in cases.items():
-        model = LinearRegression(n_features=X.shape[1], weights=w, bias=b, loss="mse")
-        _, (grad_w, grad_b) = model.loss_and_grad(X, y)
-        got = run.call(case, X.copy(), y.copy(), w.copy(), b)
-        got_w, got_b = run.expect_pairs(case, got, 2, "(grad_w, grad_b)")
-
-        def diagnose(a: np.ndarray, exact: np.ndarray, n: int = len(y)) -> str | None:
-            if _same(a, exact / 2):
-                return "that is the gradient of half the MSE: d/de of e**2 is 2 * e"
-            if _same(a, -exact):
-                return "the sign is flipped: the error is prediction minus target"
-            if _same(a, exact * n):
-                return "the MSE is a mean: divide the sum by the number of samples"
-            return None
-
-        hint = ("differentiate mean((X @ w + b - y)**2) with the chain rule; every sample's "
-                "error contributes 2 * error times its features to grad_w")
-        run.expect_close(case, got_w, grad_w, hint, name="grad_w",
-                         diagnose=lambda a, e=grad_w: diagnose(a, e))
-        got_b = run.scalar(case, got_b, "grad_b", "grad_b is one number")
-        run.expect_close(case, got_b, grad_b[0], "grad_b is 2 * the mean error (one number)",
-                         name="grad_b", diagnose=lambda a, e=grad_b[0]: diagnose(a, e))
-    run.passed()
-
-
-def _stable_lr_cases() -> dict[str, np.ndarray]:
-    return {
-        "the sheet's matrix [[5, 2], [2, 2]]": _array([[5.0, 2.0], [2.0, 2.0]]),
-        "an axis-aligned valley diag(1, 100)": _array([[1.0, 0.0], [0.0, 100.0]]),
-        "a 1x1 matrix [[4]]": _array([[4.0]]),
-        "a rotated valley (kappa = 10, 30 degrees)": rotated_quadratic(10.0, 30.0).A,
-        "a 3x3 matrix": _array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]]),
-        "the sheet's matrix in float32": _array([[5.0, 2.0], [2.0, 2.0]], np.float32),
-    }
+    _case_check("mse_gradient", mse_gradient)
 
 
 def check_choose_lr(choose_lr: Callable[..., Any]) -> None:
     """``choose_lr(A)`` returns a learning rate with which gradient descent converges on
     ``f(x) = 1/2 x^T A x`` and that is at least a tenth of the largest such rate."""
     __tracebackhide__ = True
-    run = Runner("choose_lr", choose_lr)
-    for case, A in _stable_lr_cases().items():
-        A_in = A.copy()
-        got = run.call(case, A_in)
-        lr = run.expect_number(case, got, "a learning rate",
-                               "return one positive number, the learning rate")
-        run.expect_unchanged(case, "A", A, A_in)
-        eigenvalues = np.linalg.eigvalsh(A.astype(np.float64))
-        L = float(eigenvalues[-1])
-        limit = 2.0 / L
-        wanted = f"a learning rate in [{limit / 10:.4g}, {limit:.4g})"
-        if not math.isfinite(lr) or lr <= 0:
-            run.fail(case, wanted, _show(lr), "a learning rate is a positive, finite number")
-        growth = float(np.max(np.abs(1.0 - lr * eigenvalues)))
-        if lr >= limit * (1 - 1e-12):
-            what = ("it neither converges nor diverges: the steepest direction flips sign "
-                    "forever" if math.isclose(growth, 1.0, rel_tol=1e-9) else
-                    f"gradient descent diverges: the steepest direction grows by {growth:.3g} "
-                    f"per step")
-            run.fail(case, wanted, f"{_show(lr)} ({what})",
-                     "the curvature of the steepest direction of the bowl limits the learning "
-                     "rate (lesson 2, the stability limit); the limit itself is not stable")
-        if lr < limit / 10:
-            run.fail(case, wanted, f"{_show(lr)} (stable, but the slowest direction shrinks only "
-                     f"by a factor {growth:.6g} per step)",
-                     "find the largest stable rate from the matrix and stay close to it")
-    run.passed()
+    _case_check("choose_lr", choose_lr)
 
 
 def check_gradient_descent(gradient_descent: Callable[..., Any]) -> None:
     """``gradient_descent(grad, x0, lr, steps)`` returns the points visited, shape
     ``(steps + 1, dim)``, starting with ``x0``."""
     __tracebackhide__ = True
-    run = Runner("gradient_descent", gradient_descent)
-    bowl = Quadratic(_array([[5.0, 2.0], [2.0, 2.0]]), _array([1.0, -1.0]))
-    line = Quadratic(_array([[2.0]]), _array([1.0]))
-    valley = ill_conditioned_quadratic(10.0)
-    assert bowl.minimum is not None  # a positive definite quadratic has one
-    cases = {
-        "20 steps on a 2-D bowl": (bowl, [4.0, 3.0], 0.2, 20),
-        "a 1-D quadratic": (line, [3.0], 0.3, 10),
-        "a learning rate above the limit (10 steps)": (valley, [1.0, 1.0], 0.21, 10),
-        "starting at the minimum (zero gradient)": (bowl, list(bowl.minimum), 0.1, 5),
-        "a single step": (valley, [-4.0, 3.0], 0.05, 1),
-        "zero steps": (bowl, [4.0, 3.0], 0.2, 0),
-    }
-    for case, (objective, x0, lr, steps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        if steps:
-            expected = minimize(objective, SGD(lr=lr), start, steps).points
-        else:
-            expected = start[None, :]
-        got = run.call(case, objective.grad, start_in, lr, steps)
-        run.expect_close(
-            case, got, expected,
-            "return every point, the start included, one row per point "
-            "(np.array(list_of_points))", name="points",
-            diagnose=lambda a, e=expected: (
-                "all rows are the same array: append a copy of the point (p.copy()), or build a "
-                "new array each step" if len(a) > 1 and np.all(a == a[-1]) and not np.all(
-                    e == e[-1]) else None),
-        )
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("gradient_descent", gradient_descent)
 
 
 # --- lesson 03: EWMA ------------------------------------------------------------------------
 
+# Sheet 03's checks are case definitions (course_lib/cases/sheet03.py).
+
 def check_ewma_update(ewma_update: Callable[..., Any]) -> None:
     """``ewma_update(v, x, beta)`` returns ``beta * v + (1 - beta) * x``."""
     __tracebackhide__ = True
-    run = Runner("ewma_update", ewma_update)
-    cases = {
-        "the first value (v = 0, x = 4, beta = 0.5)": (0.0, 4.0, 0.5),
-        "the second value (v = 2, x = 8, beta = 0.5)": (2.0, 8.0, 0.5),
-        "beta = 0 keeps only the new value": (7.0, -3.0, 0.0),
-        "beta = 0.99 forgets slowly": (10.0, 0.0, 0.99),
-        "arrays, one average per coordinate": (_array([1.0, 2.0]), _array([3.0, -4.0]), 0.9),
-    }
-    for case, (v, x, beta) in cases.items():
-        expected = beta * np.asarray(v) + (1 - beta) * np.asarray(x)
-        got = run.call(case, v.copy() if isinstance(v, np.ndarray) else v,
-                       x.copy() if isinstance(x, np.ndarray) else x, beta)
-        swapped = (1 - beta) * np.asarray(v) + beta * np.asarray(x)
-        run.expect_close(
-            case, got, expected, "the new average mixes the old one and the new value, with "
-            "weights that add up to 1", name="v",
-            diagnose=lambda a, s=swapped: (
-                "the weights are swapped: beta multiplies the old average, 1 - beta the new value"
-                if _same(a, s) else None),
-        )
-    run.passed()
+    _case_check("ewma_update", ewma_update)
 
 
 def check_ewma_series(ewma_series: Callable[..., Any]) -> None:
     """``ewma_series(xs, beta, bias_correction=False)`` returns one average per value, starting
     from ``v_0 = 0``; with ``bias_correction`` each is divided by ``1 - beta**t``."""
     __tracebackhide__ = True
-    run = Runner("ewma_series", ewma_series)
-    rng = np.random.default_rng(3)
-    cases = {
-        "five values, beta = 0.5": (_array([4.0, 8.0, 6.0, 10.0, 2.0]), 0.5, False),
-        "beta = 0 returns the values": (_array([1.0, -2.0, 3.0]), 0.0, False),
-        "a single value": (_array([5.0]), 0.9, False),
-        "bias correction of a constant gives the constant": (np.full(6, 3.0), 0.9, True),
-        "bias correction, beta = 0.9": (_array([1.0, 2.0, 0.0, 4.0]), 0.9, True),
-        "a long noisy series, beta = 0.99": (rng.normal(size=400), 0.99, False),
-        "float32 values": (_array([2.0, 0.0, 1.0], np.float32), 0.8, True),
-    }
-    for case, (xs, beta, corrected) in cases.items():
-        xs_in = xs.copy()
-        expected = ewma(xs, beta, bias_correction=corrected)
-        got = run.call(case, xs_in, beta, bias_correction=corrected)
-        plain = ewma(xs, beta)
-
-        def diagnose(a: np.ndarray, plain: np.ndarray = plain, corrected: bool = corrected,
-                     beta: float = beta, xs: np.ndarray = xs) -> str | None:
-            if corrected and _same(a, plain):
-                return "bias_correction=True must divide each v_t by 1 - beta**t"
-            t = np.arange(len(xs))
-            with np.errstate(all="ignore"):
-                if corrected and _same(a[1:], plain[1:] / (1 - beta ** t[1:])):
-                    return "t counts from 1 for the first value: v_1 / (1 - beta**1)"
-            if len(a) and np.isclose(a[0], xs[0]) and not corrected and beta > 0:
-                return "start from v_0 = 0, not from the first value"
-            return None
-
-        run.expect_close(case, got, expected,
-                         "v_t = beta * v_(t-1) + (1 - beta) * x_t from v_0 = 0, one output per "
-                         "input", name="averages", diagnose=diagnose, rtol=2e-6, atol=1e-7)
-        run.expect_unchanged(case, "xs", xs, xs_in)
-    run.passed()
+    _case_check("ewma_series", ewma_series)
 
 
 def check_choose_beta(choose_beta: Callable[..., Any]) -> None:
@@ -600,301 +422,76 @@ def check_choose_beta(choose_beta: Callable[..., Any]) -> None:
     leaves at most ``max_noise`` of white noise of std ``noise_std`` and whose half-life is
     at most ``max_half_life`` steps."""
     __tracebackhide__ = True
-    run = Runner("choose_beta", choose_beta)
-    cases = {
-        "noise 0.4 down to 0.1, half-life <= 10": (0.4, 0.1, 10.0),
-        "noise 1.0 down to 0.2, half-life <= 20": (1.0, 0.2, 20.0),
-        "noise already small enough (0.5 allowed 0.5)": (0.5, 0.5, 3.0),
-        "strong smoothing: 2.0 down to 0.1, half-life <= 200": (2.0, 0.1, 200.0),
-        "a tight window: 0.3 down to 0.2, half-life <= 1": (0.3, 0.2, 1.0),
-    }
-    for case, (noise, target, max_half) in cases.items():
-        got = run.call(case, noise, target, max_half)
-        beta = run.expect_number(case, got, "a decay rate beta",
-                                 "return one number between 0 and 1")
-        r = target / noise
-        low = max(0.0, (1 - r * r) / (1 + r * r))
-        high = 0.5 ** (1 / max_half)
-        wanted = f"beta in [{low:.4f}, {high:.4f}]"
-        if not (0.0 <= beta < 1.0):
-            run.fail(case, wanted, _show(beta), "a decay rate is in [0, 1)")
-        left = noise * math.sqrt((1 - beta) / (1 + beta))
-        if left > target * (1 + 1e-9):
-            run.fail(case, wanted, f"{_show(beta)}, which leaves noise of std {left:.4g} "
-                     f"(more than {target:g})",
-                     "more smoothing needs a larger beta: solve the noise formula of lesson 3 "
-                     "for beta")
-        if half_life(beta) > max_half * (1 + 1e-9):
-            run.fail(case, wanted, f"{_show(beta)}, whose half-life is {half_life(beta):.4g} steps "
-                     f"(more than {max_half:g})",
-                     "smooth no more than needed: the smallest beta that meets the noise "
-                     "target reacts fastest")
-    run.passed()
+    _case_check("choose_beta", choose_beta)
 
 
 # --- lesson 04: AdaGrad ---------------------------------------------------------------------
+
+# Sheet 04's checks are case definitions (course_lib/cases/sheet04.py), shared with the grader.
 
 def _step_cases_hint(kind: str) -> str:
     return f"follow {kind}'s update rule from the lesson, coordinate by coordinate"
 
 
+def _case_check(exercise_id: str, fn: Callable[..., Any]) -> None:
+    __tracebackhide__ = True
+    from .cases import SHEET_MODULES, run_check, sheet_exercises
+
+    everything: dict = {}
+    for sheet in SHEET_MODULES:
+        everything.update(sheet_exercises(sheet) or {})
+    run_check(everything[exercise_id], fn)
+
+
 def check_adagrad_accumulate(adagrad_accumulate: Callable[..., Any]) -> None:
     """``adagrad_accumulate(s, g)`` returns the new sum of squared gradients ``s + g**2``."""
     __tracebackhide__ = True
-    run = Runner("adagrad_accumulate", adagrad_accumulate)
-    cases = {
-        "the first gradient (s = 0)": (np.zeros(2), _array([3.0, -1.0])),
-        "a negative gradient": (_array([1.0, 4.0]), _array([-2.0, -0.5])),
-        "zero gradient leaves s unchanged": (_array([2.0, 5.0]), np.zeros(2)),
-        "float32": (_array([1.0], np.float32), _array([0.5], np.float32)),
-    }
-    for case, (s, g) in cases.items():
-        s_in, g_in = s.copy(), g.copy()
-        got = run.call(case, s_in, g_in)
-        run.expect_close(
-            case, got, s + g**2, "s collects the squares of all past gradients", name="s",
-            dtype=s.dtype.type,
-            diagnose=lambda a, s=s, g=g: (
-                "square the gradient: its sign must not matter" if _same(a, s + g) else
-                "s is a sum that keeps the past, not just the latest square"
-                if _same(a, g**2) and not _same(s, 0 * s) else None),
-        )
-        run.expect_unchanged(case, "s", s, s_in)
-    run.passed()
+    _case_check("adagrad_accumulate", adagrad_accumulate)
 
 
 def check_adagrad_step(adagrad_step: Callable[..., Any]) -> None:
     """``adagrad_step(p, g, s, lr, eps=1e-10)`` returns ``(p, s)`` after one AdaGrad step
     (``s + g**2`` first, then ``p - lr * g / (sqrt(s) + eps)``)."""
     __tracebackhide__ = True
-    run = Runner("adagrad_step", adagrad_step)
-    cases = {
-        "the first step from s = 0": (_array([-4.0, 3.0]), _array([-4.0, 30.0]), np.zeros(2),
-                                      1.0, 1e-10),
-        "a later step (s > 0)": (_array([1.0, 2.0]), _array([0.5, -1.0]), _array([4.0, 9.0]),
-                                 0.5, 1e-10),
-        "a coordinate whose gradient has always been 0": (_array([1.0, 2.0]),
-                                                          _array([2.0, 0.0]), np.zeros(2),
-                                                          0.1, 1e-10),
-        "a large eps (0.5)": (_array([1.0]), _array([2.0]), _array([5.0]), 1.0, 0.5),
-        "float32": (_array([1.0, -1.0], np.float32), _array([0.2, 0.3], np.float32),
-                    _array([0.1, 0.0], np.float32), 0.1, 1e-10),
-    }
-    for case, (p, g, s, lr, eps) in cases.items():
-        p_in, g_in, s_in = p.copy(), g.copy(), s.copy()
-        got = run.call(case, p_in, g_in, s_in, lr, eps=eps)
-        got_p, got_s = run.expect_pairs(case, got, 2, "(p, s)")
-        s_new = s + g * g
-        p_new = p - lr * g / (np.sqrt(s_new) + eps)
-
-        def diagnose(a: np.ndarray, p=p, g=g, s=s, lr=lr, eps=eps) -> str | None:
-            with np.errstate(all="ignore"):
-                if _same(a, p - lr * g / (np.sqrt(s) + eps)):
-                    return "add the new g**2 to s before dividing by its root"
-                if _same(a, p - lr * g / np.sqrt(s + g * g + eps)):
-                    return "this course adds eps outside the square root: sqrt(s) + eps"
-                if _same(a, p - lr * g / (s + g * g + eps)):
-                    return "divide by the square root of s"
-            return None
-
-        run.expect_close(case, got_s, s_new, "s grows by the squared gradient", name="s",
-                         dtype=s.dtype.type)
-        run.expect_close(case, got_p, p_new, _step_cases_hint("AdaGrad"), name="p",
-                         dtype=p.dtype.type, diagnose=diagnose)
-        run.expect_unchanged(case, "p", p, p_in)
-        run.expect_unchanged(case, "s", s, s_in)
-    # three steps in a row, against course_lib's optimizer
-    case = "three steps on a valley, against course_lib.optim.AdaGrad"
-    valley = ill_conditioned_quadratic(10.0)
-    p, s, q = _array([-4.0, 3.0]), np.zeros(2), _array([-4.0, 3.0])
-    reference = AdaGrad(lr=1.0)
-    for _ in range(3):
-        g = valley.grad(p)
-        got = run.call(case, p, g, s, 1.0)
-        p, s = (np.asarray(v, dtype=float) for v in run.expect_pairs(case, got, 2, "(p, s)"))
-        reference.step(q, valley.grad(q))
-    run.expect_close(case, p, q, "each call starts from the p and s returned by the one before",
-                     name="p after 3 steps")
-    run.passed()
+    _case_check("adagrad_step", adagrad_step)
 
 
 def check_run_adagrad(run_adagrad: Callable[..., Any]) -> None:
     """``run_adagrad(objective, x0, lr, steps, eps=1e-10)`` returns the points visited by
     AdaGrad, shape ``(steps + 1, dim)``, like ``course_lib.minimize(..., AdaGrad(lr, eps))``."""
     __tracebackhide__ = True
-    run = Runner("run_adagrad", run_adagrad)
-    cases = {
-        "20 steps on a valley (kappa = 10)": (ill_conditioned_quadratic(10.0), [-4.0, 3.0], 1.0,
-                                              20, 1e-10),
-        "a rotated valley": (rotated_quadratic(100.0, 45.0), [-4.0, 3.0], 2.0, 30, 1e-10),
-        "1-D x/log(x) from 364": (XOverLogX(), [364.0], 10.0, 15, 1e-10),
-        "a single step": (SeedBowl(), [-4.5, 4.5], 1.0, 1, 1e-10),
-        "a large eps (0.5)": (SeedBowl(), [1.0, 2.0], 0.5, 5, 0.5),
-        "starting at the minimum (zero gradient)": (SeedBowl(), [0.0, 0.0], 1.0, 3, 1e-10),
-    }
-    for case, (objective, x0, lr, steps, eps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        expected = minimize(objective, AdaGrad(lr=lr, eps=eps), start, steps).points
-        got = run.call(case, objective, start_in, lr, steps, eps=eps)
-        run.expect_close(
-            case, got, expected,
-            "start from s = 0, take `steps` AdaGrad steps with the objective's gradient, and "
-            "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("run_adagrad", run_adagrad)
 
 
 # --- lesson 05: RMSprop ---------------------------------------------------------------------
 
+# Sheet 05's checks are case definitions too (course_lib/cases/sheet05.py).
+
 def check_rmsprop_average(rmsprop_average: Callable[..., Any]) -> None:
     """``rmsprop_average(v, g, beta)`` returns ``beta * v + (1 - beta) * g**2``."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_average", rmsprop_average)
-    cases = {
-        "the first gradient (v = 0)": (np.zeros(2), _array([3.0, -1.0]), 0.9),
-        "a negative gradient": (_array([1.0, 4.0]), _array([-2.0, -0.5]), 0.9),
-        "beta = 0 keeps only the latest square": (_array([5.0]), _array([2.0]), 0.0),
-        "beta = 0.99 (torch's default)": (_array([1.0, 0.0]), _array([10.0, 1.0]), 0.99),
-        "float32": (_array([1.0], np.float32), _array([0.5], np.float32), 0.9),
-    }
-    for case, (v, g, beta) in cases.items():
-        v_in, g_in = v.copy(), g.copy()
-        got = run.call(case, v_in, g_in, beta)
-        expected = beta * v + (1 - beta) * g**2
-        run.expect_close(
-            case, got, expected, "v is the EWMA of the squared gradients", name="v",
-            dtype=v.dtype.type,
-            diagnose=lambda a, v=v, g=g, beta=beta: (
-                "average the squared gradient, not the gradient" if _same(a, beta * v + (1 - beta)
-                                                                          * g) else
-                "the weights are swapped: beta multiplies the old average"
-                if _same(a, (1 - beta) * v + beta * g**2) else None),
-        )
-        run.expect_unchanged(case, "v", v, v_in)
-    run.passed()
-
-
-def _rmsprop_closed_form(p: np.ndarray, g: np.ndarray, v: np.ndarray, lr: float, beta: float,
-                         eps: float) -> tuple[np.ndarray, np.ndarray]:
-    v_new = beta * v + (1 - beta) * g * g
-    return p - lr * g / (np.sqrt(v_new) + eps), v_new
+    _case_check("rmsprop_average", rmsprop_average)
 
 
 def check_rmsprop_step(rmsprop_step: Callable[..., Any]) -> None:
     """``rmsprop_step(p, g, v, lr, beta=0.9, eps=1e-8)`` returns ``(p, v)`` after one RMSprop
     step (eps outside the square root, as in torch)."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_step", rmsprop_step)
-    cases = {
-        "the first step from v = 0": (_array([364.0]), _array([0.1377]), np.zeros(1), 0.3, 0.9,
-                                      1e-8),
-        "beta = 0.99 (torch's default)": (_array([364.0]), _array([0.1377]), np.zeros(1), 0.3,
-                                          0.99, 1e-8),
-        "a later step (v > 0)": (_array([1.0, 2.0]), _array([0.5, -1.0]), _array([4.0, 0.25]),
-                                 0.1, 0.9, 1e-8),
-        "zero gradient where v = 0": (_array([1.0, 2.0]), _array([2.0, 0.0]), np.zeros(2), 0.1,
-                                      0.9, 1e-8),
-        "beta = 0": (_array([1.0, -1.0]), _array([4.0, -0.5]), _array([1.0, 1.0]), 0.1, 0.0,
-                     1e-8),
-        "a large eps (0.5)": (_array([1.0]), _array([2.0]), _array([5.0]), 1.0, 0.9, 0.5),
-        "float32": (_array([1.0, -1.0], np.float32), _array([0.2, 0.3], np.float32),
-                    _array([0.1, 0.0], np.float32), 0.01, 0.9, 1e-8),
-    }
-    for case, (p, g, v, lr, beta, eps) in cases.items():
-        p_in, g_in, v_in = p.copy(), g.copy(), v.copy()
-        got = run.call(case, p_in, g_in, v_in, lr, beta=beta, eps=eps)
-        got_p, got_v = run.expect_pairs(case, got, 2, "(p, v)")
-        p_new, v_new = _rmsprop_closed_form(p, g, v, lr, beta, eps)
-
-        def diagnose(a: np.ndarray, p=p, g=g, v=v, lr=lr, beta=beta, eps=eps) -> str | None:
-            v_new = beta * v + (1 - beta) * g * g
-            with np.errstate(all="ignore"):
-                if _same(a, p - lr * g / (np.sqrt(v) + eps)):
-                    return "update v with the new gradient before dividing by its root"
-                if _same(a, p - lr * g / np.sqrt(v_new + eps)):
-                    return "this course adds eps outside the square root: sqrt(v) + eps"
-                if _same(a, p - lr * g / (v_new + eps)):
-                    return "divide by the square root of v"
-                if _same(a, p - lr * g / (np.sqrt(v_new / (1 - beta)) + eps)):
-                    return "RMSprop has no bias correction: divide by sqrt(v) itself"
-            return None
-
-        run.expect_close(case, got_v, v_new, "v is the EWMA of the squared gradients", name="v",
-                         dtype=v.dtype.type,
-                         diagnose=lambda a, v=v, g=g, beta=beta: (
-                             "use the beta passed to the function, not a fixed 0.9"
-                             if beta != 0.9 and _same(a, 0.9 * v + 0.1 * g * g) else None))
-        run.expect_close(case, got_p, p_new, _step_cases_hint("RMSprop"), name="p",
-                         dtype=p.dtype.type, diagnose=diagnose)
-        run.expect_unchanged(case, "p", p, p_in)
-        run.expect_unchanged(case, "v", v, v_in)
-    case = "five steps on a bowl, against course_lib.optim.RMSprop"
-    bowl = SeedBowl()
-    p, v, q = _array([-4.5, 4.5]), np.zeros(2), _array([-4.5, 4.5])
-    reference = RMSprop(lr=0.5, beta=0.9, eps=1e-8)
-    for _ in range(5):
-        got = run.call(case, p, bowl.grad(p), v, 0.5, beta=0.9, eps=1e-8)
-        p, v = (np.asarray(x, dtype=float) for x in run.expect_pairs(case, got, 2, "(p, v)"))
-        reference.step(q, bowl.grad(q))
-    run.expect_close(case, p, q, "each call starts from the p and v returned by the one before",
-                     name="p after 5 steps")
-    run.passed()
+    _case_check("rmsprop_step", rmsprop_step)
 
 
 def check_rmsprop_effective_lr(rmsprop_effective_lr: Callable[..., Any]) -> None:
     """``rmsprop_effective_lr(v, lr, eps=1e-8)`` returns each coordinate's rate
     ``lr / (sqrt(v) + eps)``."""
     __tracebackhide__ = True
-    run = Runner("rmsprop_effective_lr", rmsprop_effective_lr)
-    cases = {
-        "two coordinates": (_array([4.0, 0.25]), 0.1, 1e-8),
-        "v = 0 (no gradient yet)": (_array([0.0, 1.0]), 0.01, 1e-8),
-        "a large eps (0.5)": (_array([4.0]), 1.0, 0.5),
-        "float32": (_array([0.01, 100.0], np.float32), 0.001, 1e-8),
-    }
-    for case, (v, lr, eps) in cases.items():
-        v_in = v.copy()
-        got = run.call(case, v_in, lr, eps=eps)
-        expected = lr / (np.sqrt(v) + eps)
-        run.expect_close(
-            case, got, expected, "the step is rate * g; the rate divides lr by the RMS of the "
-            "recent gradients", name="rate",
-            diagnose=lambda a, v=v, lr=lr, eps=eps: (
-                "this course adds eps outside the square root" if _same(a, lr / np.sqrt(v + eps))
-                else "divide by the square root of v" if _same(a, lr / (v + eps)) else None),
-        )
-        run.expect_unchanged(case, "v", v, v_in)
-    run.passed()
+    _case_check("rmsprop_effective_lr", rmsprop_effective_lr)
 
 
 def check_run_rmsprop(run_rmsprop: Callable[..., Any]) -> None:
     """``run_rmsprop(objective, x0, lr, steps, beta=0.9, eps=1e-8)`` returns the points
     visited, like ``course_lib.minimize(..., RMSprop(lr, beta, eps))``."""
     __tracebackhide__ = True
-    run = Runner("run_rmsprop", run_rmsprop)
-    cases = {
-        "x/log(x) from 364, beta = 0.99": (XOverLogX(), [364.0], 0.3, 10, 0.99, 1e-8),
-        "x/log(x) from 364, beta = 0.9": (XOverLogX(), [364.0], 0.3, 10, 0.9, 1e-8),
-        "30 steps on the bowl from (-4.5, 4.5)": (SeedBowl(), [-4.5, 4.5], 1.0, 30, 0.9, 1e-8),
-        "a rotated valley, beta = 0": (rotated_quadratic(10.0, 30.0), [2.0, -1.0], 0.05, 20,
-                                       0.0, 1e-8),
-        "a single step with a large eps": (SeedBowl(), [1.0, 2.0], 0.1, 1, 0.9, 0.5),
-        "starting at the minimum (zero gradient)": (SeedBowl(), [0.0, 0.0], 0.1, 3, 0.9, 1e-8),
-    }
-    for case, (objective, x0, lr, steps, beta, eps) in cases.items():
-        start = _array(x0)
-        start_in = start.copy()
-        expected = minimize(objective, RMSprop(lr=lr, beta=beta, eps=eps), start, steps).points
-        got = run.call(case, objective, start_in, lr, steps, beta=beta, eps=eps)
-        run.expect_close(
-            case, got, expected,
-            "start from v = 0, take `steps` RMSprop steps with the given beta and eps, and "
-            "return all points (the start included)", name="points",
-            diagnose=lambda a, e=expected: _aliased_rows_hint(a, e))
-        run.expect_unchanged(case, "x0", start, start_in)
-    run.passed()
+    _case_check("run_rmsprop", run_rmsprop)
 
 
 # --- lesson 06: mini-batches ----------------------------------------------------------------

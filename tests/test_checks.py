@@ -17,7 +17,7 @@ import pytest
 import course_lib as cl
 from course_lib import checks
 from course_lib.checks import CHECKS, CheckFailed, NotAttempted
-from course_lib.exercises import CODE_BEGIN, CODE_END, course_meta
+from course_tools.sheet_format import CODE_BEGIN, CODE_END, course_meta
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 

@@ -1,5 +1,5 @@
 """The exercise sheets: exercises/ is generated from solutions/, ships with every check failing
-as "not attempted", and ``python -m course_lib.exercises report`` summarizes a sheet."""
+as "not attempted", and ``python -m course_tools.sheets report`` summarizes a sheet."""
 
 from __future__ import annotations
 
@@ -18,23 +18,25 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_lib.checks import CHECKS
-from course_lib.exercises import (
+from course_tools.sheet_format import (
     CODE_BEGIN,
     CODE_END,
     PLACEHOLDER,
-    Result,
     SheetError,
+    course_meta,
+    exercises_of,
+    replace_code_regions,
+    replace_text_regions,
+)
+from course_tools.sheets import (
+    Result,
     build,
     check_sync,
-    course_meta,
     execute,
     exercise_notebook,
-    exercises_of,
     format_report,
     generate,
     main,
-    replace_code_regions,
-    replace_text_regions,
     summarize,
 )
 
@@ -57,7 +59,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 def _report(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "course_lib.exercises", "report", str(path.relative_to(ROOT))],
+        [sys.executable, "-m", "course_tools.sheets", "report", str(path.relative_to(ROOT))],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )
 
@@ -249,7 +251,7 @@ def _tiny_sheet(**changes: Any) -> nbformat.NotebookNode:
     ({"swap": True}, "comes after its check cell"),
     ({"setup": "import numpy as np"}, "must import NotAttempted"),
     ({"instructions": "# Exercises\n# BEGIN SOLUTION"}, "would ship the solution"),
-    ({"points": 0}, "needs course.points > 0"),
+    ({"points": 0}, "points must be a number > 0"),
     ({"metadata": {"sheet": "other"}}, "notebook metadata needs"),
 ])
 def test_sheet_format_errors_are_explained(changes: dict[str, Any], message: str,

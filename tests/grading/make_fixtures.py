@@ -21,8 +21,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REFERENCE = HERE / "reference" / "grading_tiny.ipynb"
+REFERENCE = HERE / "reference" / "grading_tiny.ipynb"  # graded by the protocol
+LEGACY = HERE / "reference_legacy" / "grading_tiny.ipynb"  # no case definitions: nbval
 SUBMISSIONS = HERE / "submissions"
+HOSTILE_DIR = HERE / "hostile"
 SHEET = "grading_tiny"
 
 SETUP = '''\
@@ -138,7 +140,7 @@ def reference() -> dict:
     return {
         "cells": cells,
         "metadata": {
-            "course": {"sheet": SHEET, "title": "Grader test sheet"},
+            "course": {"sheet": SHEET, "title": "Grader test sheet", "cases": "grading_tiny_cases"},
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
         },
@@ -147,19 +149,25 @@ def reference() -> dict:
     }
 
 
+def legacy_reference() -> dict:
+    """The same sheet without case definitions: graded by running its check cells (nbval)."""
+    nb = reference()
+    del nb["metadata"]["course"]["cases"]
+    return nb
+
+
 def exercise_version(nb: dict) -> dict:
     """What a learner receives: solution regions replaced (as solutions/README.md says)."""
     sys.path.insert(0, str(HERE.parent.parent))
-    from course_lib.grade import stub_answer
+    from course_tools.sheet_format import replace_code_regions, replace_text_regions
 
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
         course = cell["metadata"].get("course", {})
         if course.get("role") == "answer":
-            cell["source"] = stub_answer(cell["source"], course["exercise"])
+            cell["source"] = replace_code_regions(cell["source"], course["exercise"])
         elif course.get("role") == "written":
-            head = cell["source"].split("<!-- BEGIN SOLUTION -->")[0]
-            cell["source"] = head + "_Write your answer here._"
+            cell["source"] = replace_text_regions(cell["source"])
     return nb
 
 
@@ -453,15 +461,36 @@ def submissions(ref: dict) -> dict[str, object]:
     return subs
 
 
+def hostile_submissions(ref: dict) -> dict[str, dict]:
+    """The protocol's hostile corpus (tests/grading/hostile/): see hostile.py."""
+    sys.path.insert(0, str(HERE))
+    from hostile import HOSTILE
+
+    good = solved(exercise_version(ref))
+    subs = {}
+    for name, answers in HOSTILE.items():
+        nb = copy.deepcopy(good)
+        for exercise, source in answers.items():
+            answer(nb, exercise, source.strip("\n"))
+        subs[name] = nb
+    return subs
+
+
 def main() -> None:
     ref = reference()
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
     REFERENCE.write_text(json.dumps(ref, indent=1) + "\n", encoding="utf-8")
+    LEGACY.parent.mkdir(parents=True, exist_ok=True)
+    LEGACY.write_text(json.dumps(legacy_reference(), indent=1) + "\n", encoding="utf-8")
     SUBMISSIONS.mkdir(exist_ok=True)
     for name, content in submissions(ref).items():
         text = content if isinstance(content, str) else json.dumps(content, indent=1) + "\n"
         (SUBMISSIONS / f"{name}.ipynb").write_text(text, encoding="utf-8")
-    print(f"wrote {REFERENCE.relative_to(HERE)} and {len(submissions(ref))} submissions")
+    HOSTILE_DIR.mkdir(exist_ok=True)
+    for name, nb in hostile_submissions(ref).items():
+        (HOSTILE_DIR / f"{name}.ipynb").write_text(json.dumps(nb, indent=1) + "\n", "utf-8")
+    print(f"wrote {REFERENCE.relative_to(HERE)}, {len(submissions(ref))} submissions and "
+          f"{len(hostile_submissions(ref))} hostile ones")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
-"""Run one rebuilt notebook under nbval, in a sandbox (private helper of course_lib.grade).
+"""Run one rebuilt notebook under nbval, in a sandbox (the grader's, ``course_tools.grade``).
 
 Design (the README's "For instructors: grading" explains it for users):
 
 * Every submission runs in its own process tree: ``python -m pytest --nbval-lax`` on the rebuilt
-  notebook, with a small pytest plugin (``PLUGIN_SOURCE``, written as ``conftest.py``) that
+  notebook, with a small pytest plugin (``inside/nbval_plugin.py``, copied as ``conftest.py``) that
   reports each cell's outputs and errors, tagged with the cell's grading index, over a pipe
   that only the pytest process holds (the kernel never inherits it).
 * With bubblewrap (``bwrap``): new PID, network, IPC and UTS namespaces; the file system is
@@ -42,258 +42,12 @@ DEFAULT_UID_BASE = 2_000_000_000
 
 INSIDE_ROOT = "/grade"  # where the job directory appears inside the bubblewrap sandbox
 
-# --------------------------------------------------------------------------------------------
-# Code that runs inside the sandbox. Kept as text: it must not import course_lib (slow, and the
-# sandbox may not see it), and it is written into the private job directory for each run.
-# --------------------------------------------------------------------------------------------
-
-#: First process of every sandboxed run: drops privileges (when started as root), sets the
-#: resource limits, then execs pytest. argv: CONFIG_JSON CMD...
-LAUNCHER_SOURCE = r"""
-import ctypes, json, os, resource, sys
-cfg = json.loads(sys.argv[1])
-cmd = sys.argv[2:]
-uid = cfg.get("uid")
-libc = ctypes.CDLL(None, use_errno=True)
-if os.getuid() == 0:
-    for cap in range(64):  # PR_CAPBSET_DROP: no capability can ever come back
-        libc.prctl(24, cap, 0, 0, 0)
-if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS: setuid programs stay powerless
-    sys.exit("launcher: could not set no_new_privs")
-if uid is not None and os.getuid() == 0:
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    if os.getuid() == 0 or os.geteuid() == 0:
-        sys.exit("launcher: could not drop root privileges")
-nproc = cfg["nproc"]
-if cfg.get("nproc_relative"):
-    me = os.getuid()
-    count = 0
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if os.stat("/proc/" + pid).st_uid == me:
-                    count += len(os.listdir("/proc/" + pid + "/task"))  # threads count too
-            except OSError:
-                pass
-    nproc += count
-limits = {"RLIMIT_AS": cfg["memory"], "RLIMIT_CPU": cfg["cpu"], "RLIMIT_FSIZE": cfg["fsize"],
-          "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}
-for name, value in limits.items():
-    which = getattr(resource, name)
-    soft, hard = resource.getrlimit(which)
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    extra = 5 if name == "RLIMIT_CPU" else 0
-    new_hard = value + extra
-    if hard != resource.RLIM_INFINITY:
-        new_hard = min(new_hard, hard)
-    resource.setrlimit(which, (value, new_hard))
-os.umask(0o077)
-os.makedirs(cfg["tmpdir"], exist_ok=True)
-os.chdir(cfg["cwd"])
-os.execve(cmd[0], cmd, cfg["env"])
-"""
-
-#: The pytest plugin (written as conftest.py next to the rebuilt notebook). It forces every
-#: cell to run (learner markers are ignored: options come from the grader's metadata only) and
-#: streams one JSON line per cell to the grader.
-PLUGIN_SOURCE = r'''
-"""Grading plugin written by course_lib.grade; runs inside the sandbox."""
-import ctypes
-import json
-import os
-import re
-import time
-from collections import defaultdict
-from queue import Empty
-
-import pytest
-
-_MAX_TEXT = 20000
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-
-
-def _open_channel():
-    fd = int(os.environ.pop("COURSE_GRADE_FD"))
-    os.set_inheritable(fd, False)  # the kernel and anything it starts never get it
-    return os.fdopen(fd, "w", encoding="utf-8", buffering=1)
-
-
-_CHANNEL = _open_channel()
-try:  # make /proc/<this pid>/fd unreadable for the (same-uid) kernel
-    ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
-except Exception:
-    pass
-
-
-def _emit(record):
-    _CHANNEL.write(json.dumps(record) + "\n")
-    _CHANNEL.flush()
-
-
-def _cut(text):
-    text = _ANSI.sub("", str(text))
-    if len(text) > _MAX_TEXT:
-        text = text[: _MAX_TEXT // 2] + "\n[... output cut ...]\n" + text[-_MAX_TEXT // 2 :]
-    return text
-
-
-class KernelDied(RuntimeError):
-    pass
-
-
-def _patch_nbval():
-    """Notice a dead kernel at once instead of waiting for the whole cell timeout."""
-    from nbval import kernel as nbkernel
-
-    def await_reply(self, msg_id, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            step = 0.5
-            if deadline is not None:
-                step = max(0.0, min(step, deadline - time.monotonic()))
-            try:
-                msg = self.get_message(stream="shell", timeout=step)
-            except Empty:
-                if not self.is_alive():
-                    raise KernelDied("the kernel process died") from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-                continue
-            if msg["parent_header"].get("msg_id") == msg_id:
-                if msg["content"]["status"] == "aborted":
-                    raise RuntimeError("Kernel aborted execution request")
-                return
-
-    nbkernel.RunningKernel.await_reply = await_reply
-
-
-def pytest_configure(config):
-    _patch_nbval()
-
-
-def _meta(item):
-    cell = getattr(item, "cell", None)
-    if cell is None:
-        return {}
-    meta = cell.get("metadata", {}).get("course_grade", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def pytest_collection_modifyitems(session, config, items):
-    # nbval waits a fixed 5 s for a cell's output messages after its reply and kills the kernel
-    # when they are late, which happens on a machine busy grading in parallel: wait longer
-    output_timeout = max(10.0, min(30.0, float(config.option.nbval_cell_timeout)))
-    for item in items:
-        if hasattr(item, "output_timeout"):
-            item.output_timeout = output_timeout
-        if getattr(item, "cell", None) is not None:
-            # Ignore every NBVAL marker and tag: run each cell, never compare outputs, record
-            # errors instead of failing on them.
-            item.options = defaultdict(bool, check=False, check_exception=True,
-                                       skip=bool(_meta(item).get("skip")))
-    _emit({"event": "collected", "n": len(items)})
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    parent = getattr(item, "parent", None)
-    if parent is not None and hasattr(parent, "timed_out"):
-        parent.timed_out = False  # so each cell's own timeout is recorded
-    _emit({"event": "start", "index": _meta(item).get("index")})
-
-
-def _kernel_state(item):
-    kernel = getattr(item.parent, "kernel", None)
-    km = getattr(kernel, "km", None)
-    if km is None:
-        return False, None
-    try:
-        alive = bool(km.is_alive())
-    except Exception:
-        alive = False
-    code = None
-    try:
-        code = km.provisioner.process.returncode
-    except Exception:
-        pass
-    return alive, code
-
-
-def _outputs(item):
-    streams = {}
-    result = []
-    for out in getattr(item, "test_outputs", None) or []:
-        kind = out.get("output_type")
-        if kind == "stream":
-            name = out.get("name", "stdout")
-            if name not in streams:
-                streams[name] = {"type": "stream", "name": name, "text": ""}
-                result.append(streams[name])
-            streams[name]["text"] += out.get("text", "")
-        elif kind == "error":
-            result.append({"type": "error", "ename": _cut(out.get("ename", "")),
-                           "evalue": _cut(out.get("evalue", "")),
-                           "traceback": _cut("\n".join(out.get("traceback", [])))})
-        elif kind in ("display_data", "execute_result"):
-            text = out.get("data", {}).get("text/plain", "")
-            result.append({"type": "display", "text": _cut(text)})
-    for stream in streams.values():
-        stream["text"] = _cut(stream["text"])
-    return result
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    yield
-    if call.when not in ("setup", "call"):
-        return
-    if call.when == "setup" and call.excinfo is None:
-        return
-    exc = None
-    if call.excinfo is not None:
-        exc = {"type": call.excinfo.type.__name__, "message": _cut(call.excinfo.value)}
-    alive, code = _kernel_state(item)
-    _emit({
-        "event": "cell",
-        "index": _meta(item).get("index"),
-        "phase": call.when,
-        "exc": exc,
-        "timed_out": bool(getattr(item.parent, "timed_out", False)),
-        "kernel_alive": alive,
-        "kernel_exit": code,
-        "outputs": _outputs(item) if call.when == "call" else [],
-        "duration": round(call.duration, 3),
-    })
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _emit({"event": "finished", "status": int(exitstatus)})
-'''
-
-#: Starts pytest. jsonschema (via nbformat) would otherwise import the optional rfc3987_syntax,
-#: which builds a grammar at import time (about 1 s per submission) that nbval never needs.
-PYTEST_MAIN = (
-    "import sys; sys.modules.setdefault('rfc3987_syntax', None); import pytest; "
-    "sys.exit(pytest.main(sys.argv[1:]))"
-)
-
+#: The files that run inside the sandbox (real modules, linted and imported by the tests).
+INSIDE = Path(__file__).resolve().parent / "inside"
+#: job-directory name -> source file: copied into each job directory, which the sandbox sees
+JOB_FILES = {"launcher.py": "launcher.py", "conftest.py": "nbval_plugin.py",
+             "pytest_main.py": "pytest_main.py", "worker.py": "worker.py", "codec.py": "codec.py"}
 PYTEST_INI = "[pytest]\naddopts =\nconsole_output_style = classic\n"
-
-#: Kills every process of one uid (run as root; kill(-1) is atomic, so a fork bomb cannot race).
-KILLER_SOURCE = r"""
-import os, sys
-uid = int(sys.argv[1])
-os.setgroups([])
-os.setresgid(uid, uid, uid)
-os.setresuid(uid, uid, uid)
-try:
-    os.kill(-1, 9)
-except ProcessLookupError:
-    pass
-"""
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,17 +167,18 @@ class Sandbox:
                 ).stdout
             except (OSError, subprocess.SubprocessError):
                 self._bwrap_help = ""
-        self.warning: str | None = None
-        if mode == "rlimits":
-            self.warning = (
-                "bubblewrap was not used, so submissions ran with resource limits only "
-                "(time, memory, processes, file size"
-                + (", an unprivileged uid" if self.is_root else "")
-                + ") and a private working directory: no network isolation and no read-only "
-                "view of the file system"
-                + ("" if self.is_root else " (they ran as the grader's own user)")
-                + "."
-            )
+        self.warning: str | None = self._fallback_warning() if mode == "rlimits" else None
+
+    def _fallback_warning(self) -> str:
+        return (
+            "bubblewrap was not used, so submissions ran with resource limits only "
+            "(time, memory, processes, file size"
+            + (", an unprivileged uid" if self.is_root else "")
+            + ") and a private working directory: no network isolation and no read-only "
+            "view of the file system"
+            + ("" if self.is_root else " (they ran as the grader's own user)")
+            + "."
+        )
 
     # ---- description --------------------------------------------------------------------
 
@@ -490,12 +245,12 @@ class Sandbox:
             "cwd": work,
             "env": {**self._env(work), **extra_env},
         }
-        return [self.python, "-I", "-c", LAUNCHER_SOURCE, json.dumps(cfg), *pytest_args]
+        return [self.python, "-I", root + "/launcher.py", json.dumps(cfg), *pytest_args]
 
     def _pytest_args(self, root: str) -> list[str]:
         limits = self.limits
         return [
-            self.python, "-I", "-B", "-c", PYTEST_MAIN,
+            self.python, "-I", "-B", root + "/pytest_main.py",
             "-p", "nbval.plugin", "-p", "no:cacheprovider",
             "-c", root + "/pytest.ini", "--rootdir", root,
             "-q", "--color=no", "--tb=line", "-W", "ignore",
@@ -521,7 +276,28 @@ class Sandbox:
             args += ["--unshare-user"]
             if "--disable-userns" in self._bwrap_help:
                 args += ["--disable-userns"]
-        mounts: list[str] = []  # every path that ends up as a mount point or link
+        mounts, bound = self._system_binds(args)
+        for root in self._bind_roots():
+            args += ["--ro-bind", root, root]
+            mounts.append(root)
+            bound.append(root)
+        # hide what the submission must not read: other submissions, private checks, outputs,
+        # the reference solutions, the grader's own code, the course's git history
+        for path in self._hidden_paths(bound):
+            if path.is_dir():
+                args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+            else:
+                args += ["--ro-bind", "/dev/null", str(path)]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += self._job_binds(jobdir, mounts)
+        args += _traversable_parents(mounts, bound)
+        args += ["--remount-ro", "/"]
+        return args + ["--"]
+
+    @staticmethod
+    def _system_binds(args: list[str]) -> tuple[list[str], list[str]]:
+        """Bind (or link) the system directories; returns (mount points, bound dirs)."""
+        mounts: list[str] = []
         for d in SYSTEM_DIRS:
             if os.path.islink(d):
                 args += ["--symlink", os.readlink(d), d]
@@ -530,39 +306,21 @@ class Sandbox:
                 args += ["--ro-bind", d, d]
                 mounts.append(d)
         bound = [d for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)]
-        for root in self._bind_roots():
-            args += ["--ro-bind", root, root]
-            mounts.append(root)
-            bound.append(root)
-        # hide what the submission must not read: other submissions, private checks, outputs,
-        # the reference solutions, the course's git history
-        for path in self._hidden_paths(bound):
-            if path.is_dir():
-                args += ["--tmpfs", str(path), "--remount-ro", str(path)]
-            else:
-                args += ["--ro-bind", "/dev/null", str(path)]
-        args += ["--proc", "/proc", "--dev", "/dev"]
+        return mounts, bound
+
+    def _job_binds(self, jobdir: Path, mounts: list[str]) -> list[str]:
         inside = INSIDE_ROOT
-        args += ["--ro-bind", str(jobdir / "conftest.py"), inside + "/conftest.py"]
-        args += ["--ro-bind", str(jobdir / "pytest.ini"), inside + "/pytest.ini"]
+        args: list[str] = []
+        for name in (*JOB_FILES, "pytest.ini"):
+            args += ["--ro-bind", str(jobdir / name), inside + "/" + name]
         args += ["--size", str(self.limits.disk), "--perms", "1777", "--tmpfs", inside + "/work"]
-        args += ["--ro-bind", str(jobdir / "notebook.ipynb"), inside + "/work/notebook.ipynb"]
+        if (jobdir / "notebook.ipynb").exists():
+            args += ["--ro-bind", str(jobdir / "notebook.ipynb"),
+                     inside + "/work/notebook.ipynb"]
         mounts += [inside + "/work"]
         if not any(_is_within(m, "/tmp") for m in mounts):
             args += ["--symlink", inside + "/work/tmp", "/tmp"]
-        # bwrap creates the parents of mount points with the host's modes (/root is 0700):
-        # make those (bwrap-owned, in-memory) directories traversable
-        parents = set()
-        for m in mounts:
-            p = os.path.dirname(m)
-            while p not in ("/", ""):
-                parents.add(p)
-                p = os.path.dirname(p)
-        for p in sorted(parents):
-            if not any(_is_within(p, b) for b in bound):
-                args += ["--chmod", "0755", p]
-        args += ["--remount-ro", "/"]
-        return args + ["--"]
+        return args
 
     def _hidden_paths(self, bound: list[str]) -> list[Path]:
         """Paths inside the bound trees to hide (directories when possible, else files)."""
@@ -588,34 +346,47 @@ class Sandbox:
             if not any(k != d and _is_within(k, d) for d in dirs)
         ]  # fmt: skip
 
-    def command(self, jobdir: Path, slot: int, extra_env: dict[str, str]) -> list[str]:
+    def command(self, jobdir: Path, slot: int, extra_env: dict[str, str],
+                worker: bool = False) -> list[str]:
+        """The command line of one run: pytest on the notebook, or the protocol worker."""
         uid = self.uids[slot]
         root = INSIDE_ROOT if self.mode == "bwrap" else str(jobdir)
-        cmd = self._launcher_cmd(root, uid, self._pytest_args(root), extra_env)
+        inner = ([self.python, "-I", "-B", root + "/worker.py"] if worker
+                 else self._pytest_args(root))
+        cmd = self._launcher_cmd(root, uid, inner, extra_env)
         if self.mode == "bwrap":
             cmd = self._bwrap_cmd(jobdir, uid) + cmd
         return cmd
 
     # ---- running ---------------------------------------------------------------------------
 
-    def prepare_jobdir(self, base: Path, name: str, notebook_json: str, slot: int) -> Path:
+    def prepare_jobdir(self, base: Path, name: str, notebook_json: str | None,
+                       slot: int) -> Path:
+        """The job directory: the inside files, and the notebook (none for the worker)."""
         jobdir = base / name
         jobdir.mkdir(mode=0o755)
-        (jobdir / "conftest.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+        for name, source in JOB_FILES.items():
+            shutil.copyfile(INSIDE / source, jobdir / name)
+            (jobdir / name).chmod(0o644)
         (jobdir / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
+        (jobdir / "pytest.ini").chmod(0o644)
         work = jobdir / "work"
         work.mkdir(mode=0o700)
-        (work / "notebook.ipynb").write_text(notebook_json, encoding="utf-8")
-        nb_copy = jobdir / "notebook.ipynb"  # what bwrap binds into its own tmpfs
-        shutil.copyfile(work / "notebook.ipynb", nb_copy)
-        for f in (jobdir / "conftest.py", jobdir / "pytest.ini", nb_copy, work / "notebook.ipynb"):
-            f.chmod(0o644)
         uid = self.uids[slot]
         if uid is not None:
             os.chown(work, uid, uid)
+        if notebook_json is None:
+            return jobdir
+        (work / "notebook.ipynb").write_text(notebook_json, encoding="utf-8")
+        nb_copy = jobdir / "notebook.ipynb"  # what bwrap binds into its own tmpfs
+        shutil.copyfile(work / "notebook.ipynb", nb_copy)
+        for f in (nb_copy, work / "notebook.ipynb"):
+            f.chmod(0o644)
         return jobdir
 
-    def run(self, base: Path, name: str, notebook_json: str, slot: int) -> RunResult:
+    def run(self, base: Path, name: str, notebook_json: str, slot: int,
+            budget: float | None = None) -> RunResult:
+        """Run one notebook; ``budget``: its wall-clock seconds (default: the limits')."""
         start = time.monotonic()
         jobdir = self.prepare_jobdir(base, name, notebook_json, slot)
         read_fd, write_fd = os.pipe()
@@ -626,55 +397,40 @@ class Sandbox:
         # sandbox's own (see _env) before it execs pytest
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
         try:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                env=env,
-                cwd=str(base),
-                start_new_session=True,
-            )
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, pass_fds=(write_fd,), env=env,
+                                    cwd=str(base), start_new_session=True)
         finally:
             os.close(write_fd)
-        records: list[dict] = []
-        buf = b""
-        deadline = start + self.limits.total_timeout
-        timed_out = False
+        deadline = start + (budget if budget is not None else self.limits.total_timeout)
+        records, timed_out = [], True
         try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out = True
-                    break
-                ready, _, _ = select.select([read_fd], [], [], min(remaining, 1.0))
-                if not ready:
-                    continue
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:
-                    break
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
-                if len(buf) > 8 << 20:  # a record can never be this long
-                    buf = b""
-                for line in lines:
-                    try:
-                        rec = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(rec, dict):
-                        records.append(rec)
+            records, timed_out = read_records(read_fd, deadline)
         finally:
             os.close(read_fd)
             self._stop(proc, slot, at_once=timed_out)
-        log.seek(0, os.SEEK_END)
-        size = log.tell()
-        log.seek(max(0, size - 4000))
-        tail = log.read().decode("utf-8", "replace")
-        log.close()
+        tail = _log_tail(log)
         remove_tree(jobdir)
         return RunResult(records, timed_out, proc.returncode, tail, time.monotonic() - start)
+
+    def start_worker(self, base: Path, name: str, slot: int) -> WorkerProcess:
+        """Start the protocol worker in the sandbox; the grader holds both pipe ends."""
+        jobdir = self.prepare_jobdir(base, name, None, slot)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        env = {"COURSE_GRADE_IN": str(req_r), "COURSE_GRADE_OUT": str(rep_w)}
+        cmd = self.command(jobdir, slot, env, worker=True)
+        log = tempfile.TemporaryFile(dir=base)
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w),
+                                    env={"PATH": "/usr/local/bin:/usr/bin:/bin",
+                                         "LANG": "C.UTF-8"},
+                                    cwd=str(base), start_new_session=True)
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        return WorkerProcess(self, proc, slot, jobdir, req_w, rep_r, log)
 
     def _stop(self, proc: subprocess.Popen, slot: int, at_once: bool = False) -> None:
         """Make sure nothing of this run is left: the process tree and, as root, the uid.
@@ -704,6 +460,109 @@ class Sandbox:
         uid = self.uids[slot]
         if uid is not None:
             kill_uid(uid)
+
+
+class WorkerProcess:
+    """The grader's end of one worker: send a request, read its reply by a deadline."""
+
+    def __init__(self, box: Sandbox, proc, slot: int, jobdir: Path, req_w: int, rep_r: int,
+                 log) -> None:
+        self.box, self.proc, self.slot, self.jobdir = box, proc, slot, jobdir
+        self.req_w, self.rep_r, self.log = req_w, rep_r, log
+        self.buf = b""
+        self.closed = False
+        self.ended = False  # the worker closed its end (it exited or was killed)
+
+    def send(self, data: bytes) -> bool:
+        """Write one request; False when the worker is gone."""
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.req_w, view):]
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def receive(self, deadline: float) -> bytes | None:
+        """One reply line, or None (the deadline passed, or the worker closed its end)."""
+        while b"\n" not in self.buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.rep_r], [], [], min(remaining, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(self.rep_r, 1 << 20)
+            if not chunk:
+                self.ended = True
+                return None
+            self.buf += chunk
+            if len(self.buf) > 64 << 20:
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def stop(self) -> str:
+        """Kill everything of this run; the end of its log (for --debug-dir)."""
+        if self.closed:
+            return ""
+        self.closed = True
+        for fd in (self.req_w, self.rep_r):
+            os.close(fd)
+        self.box._stop(self.proc, self.slot, at_once=True)
+        tail = _log_tail(self.log)
+        remove_tree(self.jobdir)
+        return tail
+
+
+def read_records(fd: int, deadline: float) -> tuple[list[dict], bool]:
+    """JSON-line records from ``fd`` until it closes; (records, whether the deadline passed)."""
+    records: list[dict] = []
+    buf = b""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return records, True
+        ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return records, False
+        *lines, buf = (buf + chunk).split(b"\n")
+        if len(buf) > 8 << 20:  # a record can never be this long
+            buf = b""
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                records.append(rec)
+
+
+def _log_tail(log) -> str:
+    log.seek(0, os.SEEK_END)
+    log.seek(max(0, log.tell() - 4000))
+    tail = log.read().decode("utf-8", "replace")
+    log.close()
+    return tail
+
+
+def _traversable_parents(mounts: list[str], bound: list[str]) -> list[str]:
+    """bwrap creates the parents of mount points with the host's modes (/root is 0700): make
+    those (bwrap-owned, in-memory) directories traversable."""
+    parents = set()
+    for m in mounts:
+        p = os.path.dirname(m)
+        while p not in ("/", ""):
+            parents.add(p)
+            p = os.path.dirname(p)
+    args: list[str] = []
+    for p in sorted(parents):
+        if not any(_is_within(p, b) for b in bound):
+            args += ["--chmod", "0755", p]
+    return args
 
 
 def _descendants(pid: int) -> list[int]:
@@ -764,7 +623,7 @@ def kill_uid(uid: int, attempts: int = 20) -> bool:
         if not _pids_of_uid(uid):
             return True
         subprocess.run(
-            [sys.executable, "-I", "-c", KILLER_SOURCE, str(uid)],
+            [sys.executable, "-I", str(INSIDE / "killer.py"), str(uid)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             timeout=30, check=False,
         )  # fmt: skip
@@ -816,43 +675,68 @@ def _free_uids(base: int, n: int) -> list[int | None]:
 # Detection
 # --------------------------------------------------------------------------------------------
 
-PROBE_NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "probe",
-            "metadata": {"course_grade": {"index": 0}},
-            "outputs": [],
-            "source": "print('probe ok')",
-        }
-    ],
-    "metadata": {},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-
-
 def _probe(sandbox: Sandbox, base: Path) -> str | None:
-    """Run a one-cell notebook in the sandbox; None when it works, else the reason."""
-    probe_limits = dataclasses.replace(
-        sandbox.limits, total_timeout=min(90.0, max(30.0, sandbox.limits.total_timeout))
-    )
-    saved = sandbox.limits
-    sandbox.limits = probe_limits
+    """Start the protocol worker and have it run one cell; None when it works, else why.
+
+    (The worker is what every case-defined sheet needs; the nbval path uses the same binds.)
+    """
     try:
-        result = sandbox.run(base, "probe-" + sandbox.mode, json.dumps(PROBE_NOTEBOOK), 0)
+        worker = sandbox.start_worker(base, "probe-" + sandbox.mode, 0)
     except OSError as exc:
         return f"{type(exc).__name__}: {exc}"
+    reply = None
+    try:
+        request = json.dumps({"id": 0, "op": "cells", "timeout": 30,
+                              "cells": [{"index": 0, "source": "probe = 1"}]})
+        if worker.send(request.encode() + b"\n"):
+            reply = worker.receive(time.monotonic() + 90)
     finally:
-        sandbox.limits = saved
-    for rec in result.records:
-        if rec.get("event") == "cell" and not rec.get("exc"):
-            for out in rec.get("outputs", []):
-                if out.get("type") == "stream" and "probe ok" in out.get("text", ""):
-                    return None
-    tail = " ".join(result.log_tail.split())[-600:]
-    return f"a one-cell test notebook did not run (exit code {result.returncode}): {tail}"
+        tail = worker.stop()
+    try:
+        cells = json.loads(reply)["cells"] if reply else None
+    except (ValueError, KeyError, TypeError):
+        cells = None
+    if cells and cells[0].get("status") == "ok":
+        return None
+    code = worker.proc.returncode
+    return (f"a one-cell test did not run (exit code {code}): "
+            f"{' '.join(tail.split())[-600:]}")
+
+
+def _try_bwrap(requested, limits, course_root, hidden, base, slots, uid_base, messages):
+    """The bubblewrap sandbox when it works; else None, with a warning in ``messages``."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        reason = (f"bubblewrap (bwrap) is not installed (run: {sudo}apt-get install -y "
+                  f"bubblewrap, or on Fedora {sudo}dnf install -y bubblewrap)")
+    else:
+        box = Sandbox("bwrap", limits, course_root, hidden, uid_base, bwrap, slots)
+        reason = _probe(box, base)
+        if reason is None:
+            return box
+        reason = f"bubblewrap ({bwrap}) is installed but refused to work: {reason}"
+    if requested == "bwrap":
+        raise SandboxUnavailable(reason + " (and --sandbox bwrap was asked for)", messages)
+    messages.append(
+        f"WARNING: {reason}. Falling back to resource limits only: submissions are NOT "
+        "isolated from the network or the file system. Install bubblewrap "
+        "(e.g. apt-get install bubblewrap) for the full sandbox."
+    )
+    return None
+
+
+def _fallback_problem(box: Sandbox, reason: str) -> SandboxUnavailable:
+    extra = ""
+    if box.is_root:
+        extra = (
+            f" As root the grader runs submissions as uid {box.uids[0]}, which must be "
+            f"able to read and run {sys.executable} and its installation "
+            f"({sys.base_prefix}); a Python under /root usually is not readable by other "
+            "users. Install bubblewrap (it can bind that Python into the sandbox), or "
+            "use a world-readable Python installation."
+        )
+    return SandboxUnavailable(f"the resource-limits sandbox does not work: {reason}.{extra}")
 
 
 def detect(
@@ -873,22 +757,9 @@ def detect(
     hidden = list(hidden)
     reason: str | None
     if requested in ("auto", "bwrap"):
-        bwrap = shutil.which("bwrap")
-        if bwrap is None:
-            reason = "bubblewrap (bwrap) is not installed"
-        else:
-            box = Sandbox("bwrap", limits, course_root, hidden, uid_base, bwrap, slots)
-            reason = _probe(box, base)
-            if reason is None:
-                return box, messages
-            reason = f"bubblewrap ({bwrap}) is installed but refused to work: {reason}"
-        if requested == "bwrap":
-            raise SandboxUnavailable(reason + " (and --sandbox bwrap was asked for)", messages)
-        messages.append(
-            f"WARNING: {reason}. Falling back to resource limits only: submissions are NOT "
-            "isolated from the network or the file system. Install bubblewrap "
-            "(e.g. apt-get install bubblewrap) for the full sandbox."
-        )
+        box = _try_bwrap(requested, limits, course_root, hidden, base, slots, uid_base, messages)
+        if box is not None:
+            return box, messages
     if requested == "rlimits":
         messages.append(
             "WARNING: --sandbox rlimits: bubblewrap is not used; submissions are NOT isolated "
@@ -897,16 +768,7 @@ def detect(
     box = Sandbox("rlimits", limits, course_root, hidden, uid_base, None, slots)
     reason = _probe(box, base)
     if reason is not None:
-        extra = ""
-        if box.is_root:
-            extra = (
-                f" As root the grader runs submissions as uid {box.uids[0]}, which must be "
-                f"able to read and run {sys.executable} and its installation "
-                f"({sys.base_prefix}); a Python under /root usually is not readable by other "
-                "users. Install bubblewrap (it can bind that Python into the sandbox), or "
-                "use a world-readable Python installation."
-            )
-        raise SandboxUnavailable(
-            f"the resource-limits sandbox does not work: {reason}.{extra}", messages
-        )
+        problem = _fallback_problem(box, reason)
+        problem.messages = messages
+        raise problem
     return box, messages

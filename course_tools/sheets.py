@@ -2,9 +2,9 @@
 
 Command line (run from the repository's root; ``make exercises`` and ``make check`` call it)::
 
-    python -m course_lib.exercises build                 # write exercises/ from solutions/
-    python -m course_lib.exercises check-sync            # exit 1 if exercises/ is out of date
-    python -m course_lib.exercises report NOTEBOOK       # run a sheet, print one row per exercise
+    python -m course_tools.sheets build                 # write exercises/ from solutions/
+    python -m course_tools.sheets check-sync            # exit 1 if exercises/ is out of date
+    python -m course_tools.sheets report NOTEBOOK       # run a sheet, print one row per exercise
 
 The format of a sheet is described in ``solutions/README.md``: exercises are found by the
 ``"course"`` metadata of their cells, never by position.
@@ -34,173 +34,28 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-CODE_BEGIN = "# BEGIN SOLUTION"
-CODE_END = "# END SOLUTION"
-TEXT_BEGIN = "<!-- BEGIN SOLUTION -->"
-TEXT_END = "<!-- END SOLUTION -->"
-PLACEHOLDER = "_Write your answer here._"
-SETUP_IMPORT = "from course_lib.checks import"
-ROLES = ("answer", "check", "written")
+from .sheet_format import (
+    MARKERS,
+    PLACEHOLDER,
+    SETUP_IMPORT,
+    Exercise,
+    SheetError,
+    _where,
+    course_meta,
+    exercises_of,
+    passed_in,
+    replace_code_regions,
+    replace_text_regions,
+    written_answer,
+)
+
 DEFAULT_TIMEOUT = 120  # seconds per cell when a sheet is checked
 
 # Cell metadata that records one run (nbclient's timings) rather than the content.
 _RUN_METADATA = ("execution",)
 
-
-class SheetError(ValueError):
-    """A solution sheet does not follow the format of ``solutions/README.md``."""
-
-
-# --- reading a sheet ------------------------------------------------------------------------
-
-def course_meta(cell: NotebookNode) -> dict[str, Any]:
-    """The ``"course"`` metadata of a cell (empty for instructions and set-up)."""
-    meta = cell.get("metadata", {}).get("course", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One exercise of a sheet, as its cell metadata describes it."""
-
-    id: str
-    kind: str  #: "check" (auto-checked) or "written" (graded by hand)
-    points: float
-    answer_cells: tuple[int, ...]  #: indices of its answer (or written) cells
-    check_cell: int | None  #: index of its check cell (None for written answers)
-
-
-def _where(path: Path | str, index: int | None = None) -> str:
-    return f"{path}" if index is None else f"{path}, cell {index}"
-
-
-def exercises_of(nb: NotebookNode, path: Path | str = "notebook") -> list[Exercise]:
-    """The exercises of a sheet in order, validated against the format.
-
-    Raises :class:`SheetError` naming the file and cell when the metadata is inconsistent.
-    """
-    answers: dict[str, list[int]] = {}
-    checks: dict[str, tuple[int, float]] = {}
-    written: dict[str, tuple[int, float]] = {}
-    order: list[str] = []
-    for index, cell in enumerate(nb.cells):
-        meta = course_meta(cell)
-        if not meta:
-            continue
-        role, exercise = meta.get("role"), meta.get("exercise")
-        if role not in ROLES:
-            raise SheetError(f"{_where(path, index)}: course.role must be one of {ROLES}, "
-                             f"got {role!r}.")
-        if not isinstance(exercise, str) or not exercise.isidentifier():
-            raise SheetError(f"{_where(path, index)}: course.exercise must be an identifier "
-                             f"such as 'adagrad_step', got {exercise!r}.")
-        if exercise not in order:
-            order.append(exercise)
-        expected_type = "markdown" if role == "written" else "code"
-        if cell.cell_type != expected_type:
-            raise SheetError(f"{_where(path, index)}: a {role} cell must be a {expected_type} "
-                             f"cell, got {cell.cell_type}.")
-        if role in ("check", "written"):
-            points = meta.get("points")
-            if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-                raise SheetError(f"{_where(path, index)}: a {role} cell needs course.points > 0, "
-                                 f"got {points!r}.")
-            table = checks if role == "check" else written
-            if exercise in checks or exercise in written:
-                raise SheetError(f"{_where(path, index)}: exercise {exercise!r} already has a "
-                                 f"check or written cell; each exercise has exactly one.")
-            table[exercise] = (index, float(points))
-        else:
-            if exercise in checks:
-                raise SheetError(f"{_where(path, index)}: an answer cell of {exercise!r} comes "
-                                 f"after its check cell; answers go before the check.")
-            answers.setdefault(exercise, []).append(index)
-    result = []
-    for exercise in order:
-        if exercise in written:
-            if exercise in answers:
-                raise SheetError(f"{_where(path)}: written exercise {exercise!r} also has answer "
-                                 f"code cells; a written exercise is one Markdown cell.")
-            index, points = written[exercise]
-            result.append(Exercise(exercise, "written", points, (index,), None))
-        elif exercise in checks:
-            if exercise not in answers:
-                raise SheetError(f"{_where(path)}: exercise {exercise!r} has a check cell but no "
-                                 f"answer cell before it.")
-            index, points = checks[exercise]
-            result.append(Exercise(exercise, "check", points, tuple(answers[exercise]), index))
-        else:
-            raise SheetError(f"{_where(path)}: exercise {exercise!r} has answer cells but no "
-                             f"check cell.")
-    return result
-
-
-# --- generating exercises -------------------------------------------------------------------
-
-def replace_code_regions(source: str, exercise_id: str, where: str = "cell") -> str:
-    """Replace each ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` region (marker lines included)
-    by ``raise NotAttempted("<exercise_id>")`` at the indentation of its BEGIN line."""
-    out: list[str] = []
-    indent: str | None = None
-    regions = 0
-    for number, line in enumerate(source.split("\n"), start=1):
-        marker = line.strip()
-        if marker == CODE_BEGIN:
-            if indent is not None:
-                raise SheetError(f"{where}, line {number}: {CODE_BEGIN} inside another region.")
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f'{indent}raise NotAttempted("{exercise_id}")')
-            regions += 1
-        elif marker == CODE_END:
-            if indent is None:
-                raise SheetError(f"{where}, line {number}: {CODE_END} without {CODE_BEGIN}.")
-            indent = None
-        elif indent is None:
-            out.append(line)
-    if indent is not None:
-        raise SheetError(f"{where}: {CODE_BEGIN} is never closed by {CODE_END}.")
-    if regions == 0:
-        raise SheetError(f"{where}: an answer cell needs at least one {CODE_BEGIN} region.")
-    return "\n".join(out)
-
-
-def replace_text_regions(source: str, where: str = "cell") -> str:
-    """Replace the text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->`` (the
-    markers stay) by the placeholder ``_Write your answer here._``."""
-    out: list[str] = []
-    inside = False
-    regions = 0
-    for number, line in enumerate(source.split("\n"), start=1):
-        marker = line.strip()
-        if marker == TEXT_BEGIN:
-            if inside:
-                raise SheetError(f"{where}, line {number}: {TEXT_BEGIN} inside another region.")
-            inside = True
-            regions += 1
-            out += [line, PLACEHOLDER]
-        elif marker == TEXT_END:
-            if not inside:
-                raise SheetError(f"{where}, line {number}: {TEXT_END} without {TEXT_BEGIN}.")
-            inside = False
-            out.append(line)
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise SheetError(f"{where}: {TEXT_BEGIN} is never closed by {TEXT_END}.")
-    if regions == 0:
-        raise SheetError(f"{where}: a written cell needs a {TEXT_BEGIN} ... {TEXT_END} region.")
-    return "\n".join(out)
-
-
-def written_answer(source: str) -> str:
-    """The text of a written answer: what stands between the markers, stripped."""
-    lines = source.split("\n")
-    stripped = [line.strip() for line in lines]
-    if TEXT_BEGIN in stripped and TEXT_END in stripped[stripped.index(TEXT_BEGIN):]:
-        start = stripped.index(TEXT_BEGIN)
-        end = start + stripped[start:].index(TEXT_END)
-        return "\n".join(lines[start + 1:end]).strip()
-    return source.strip()
+__all__ = ["build", "check_sync", "exercise_notebook", "generate", "report", "summarize",
+           "Exercise", "SheetError", "PLACEHOLDER"]
 
 
 def _validate_sheet(nb: NotebookNode, path: Path) -> list[Exercise]:
@@ -222,10 +77,9 @@ def _validate_sheet(nb: NotebookNode, path: Path) -> list[Exercise]:
     if not setup:
         raise SheetError(f"{path}: a set-up cell before the first exercise must import "
                          f"NotAttempted: `{SETUP_IMPORT} NotAttempted, ...`.")
-    markers = (CODE_BEGIN, CODE_END, TEXT_BEGIN, TEXT_END)
     for index, cell in enumerate(nb.cells):
         if course_meta(cell).get("role") not in ("answer", "written") and any(
-                line.strip() in markers for line in cell.source.split("\n")):
+                line.strip() in MARKERS for line in cell.source.split("\n")):
             raise SheetError(f"{_where(path, index)}: a solution marker in a cell that is not an "
                              f"answer or written cell would ship the solution.")
     return exercises
@@ -335,7 +189,7 @@ def check_sync(solutions_dir: Path, exercises_dir: Path) -> int:
     if problems:
         print(f"{exercises_dir}/ is out of date with {solutions_dir}/:")
         print("\n".join(problems))
-        print("Run `make exercises` (python -m course_lib.exercises build) and commit the result.")
+        print("Run `make exercises` (python -m course_tools.sheets build) and commit the result.")
         return 1
     print(f"{exercises_dir}/ is up to date with {solutions_dir}/ ({len(generated)} sheets).")
     return 0
@@ -370,49 +224,54 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _written_result(nb: NotebookNode, exercise: Exercise) -> Result:
+    answered = bool(written_answer(nb.cells[exercise.answer_cells[0]].source))
+    return Result(exercise.id, "written", exercise.points,
+                  "answered" if answered else "not attempted",
+                  "graded by hand" if answered else "replace the placeholder with your answer")
+
+
+def _check_outcome(nb: NotebookNode, exercise: Exercise) -> tuple[str, str]:
+    """(status, message) of one auto-checked exercise, read from the executed cells."""
+    assert exercise.check_cell is not None
+    check = nb.cells[exercise.check_cell]
+    error = _error_of(check)
+    line = passed_in(_stdout_of(check), exercise.id)
+    answer_errors = [e for e in (_error_of(nb.cells[i]) for i in exercise.answer_cells)
+                     if e is not None and e[0] != "NotAttempted"]
+    if error is None and line is not None:
+        return "passed", line.split("passed:", 1)[1].strip()
+    if answer_errors:
+        name, value = answer_errors[0]
+        return "error", f"your answer cell raised {name}: {_one_line(value)}"
+    if error is None:
+        ran = check.get("execution_count") is not None or check.get("outputs")
+        return "error", ("the check cell printed no result (was it changed?)" if ran
+                         else "the check cell did not run")
+    return _error_outcome(exercise.id, *error)
+
+
+def _error_outcome(exercise_id: str, name: str, value: str) -> tuple[str, str]:
+    value = _one_line(value)
+    prefix = f"[{exercise_id}] "
+    if name == "NotAttempted":
+        return "not attempted", "replace the `raise NotAttempted(...)` line"
+    if name == "CheckFailed":
+        return "failed", value[len(prefix):] if value.startswith(prefix) else value
+    if name == "KeyboardInterrupt":
+        return "error", "stopped: the cell ran past the time limit per cell"
+    return "error", f"{name}: {value}"
+
+
 def summarize(nb: NotebookNode, path: Path | str = "notebook") -> list[Result]:
     """Read the outcome of every exercise from an executed sheet's outputs."""
     results = []
     for exercise in exercises_of(nb, path):
         if exercise.kind == "written":
-            text = written_answer(nb.cells[exercise.answer_cells[0]].source)
-            answered = bool(text) and text != PLACEHOLDER
-            results.append(Result(exercise.id, "written", exercise.points,
-                                  "answered" if answered else "not attempted",
-                                  "graded by hand" if answered else
-                                  "replace the placeholder with your answer"))
-            continue
-        assert exercise.check_cell is not None
-        check = nb.cells[exercise.check_cell]
-        error = _error_of(check)
-        prefix = f"[{exercise.id}] "
-        passed_line = next((line for line in _stdout_of(check).splitlines()
-                            if line.startswith(prefix + "passed:")), None)
-        answer_errors = [e for e in (_error_of(nb.cells[i]) for i in exercise.answer_cells)
-                         if e is not None and e[0] != "NotAttempted"]
-        if error is None and passed_line is not None:
-            status, message = "passed", passed_line[len(prefix + "passed:"):].strip()
-        elif answer_errors:
-            name, value = answer_errors[0]
-            status, message = "error", f"your answer cell raised {name}: {_one_line(value)}"
-        elif error is None:
-            ran = check.get("execution_count") is not None or check.get("outputs")
-            status = "error"
-            message = ("the check cell printed no result (was it changed?)" if ran
-                       else "the check cell did not run")
+            results.append(_written_result(nb, exercise))
         else:
-            name, value = error
-            value = _one_line(value)
-            if name == "NotAttempted":
-                status, message = "not attempted", "replace the `raise NotAttempted(...)` line"
-            elif name == "CheckFailed":
-                status = "failed"
-                message = value[len(prefix):] if value.startswith(prefix) else value
-            elif name == "KeyboardInterrupt":
-                status, message = "error", "stopped: the cell ran past the time limit per cell"
-            else:
-                status, message = "error", f"{name}: {value}"
-        results.append(Result(exercise.id, "check", exercise.points, status, message))
+            results.append(Result(exercise.id, "check", exercise.points,
+                                  *_check_outcome(nb, exercise)))
     return results
 
 
@@ -506,9 +365,9 @@ def report(path: Path, timeout: int = DEFAULT_TIMEOUT) -> int:
     return 0 if checked and all(r.status == "passed" for r in checked) else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.exercises",
+        prog="python -m course_tools.sheets",
         description="Generate the exercise sheets from the solutions, and check a sheet.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -524,19 +383,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_argument("notebook", type=Path, help="e.g. exercises/04_adagrad.ipynb")
     sub.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                      help=f"seconds allowed per cell (default {DEFAULT_TIMEOUT})")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _build_or_sync(args: argparse.Namespace) -> int:
+    if not args.solutions.is_dir():
+        print(f"error: no folder {args.solutions}/ (run this from the repository's root)",
+              file=sys.stderr)
+        return 2
+    if args.command == "build":
+        written = build(args.solutions, args.exercises)
+        print(f"wrote {len(written)} sheets to {args.exercises}/ from {args.solutions}/")
+        return 0
+    return check_sync(args.solutions, args.exercises)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         if args.command == "report":
             return report(args.notebook, args.timeout)
-        if not args.solutions.is_dir():
-            print(f"error: no folder {args.solutions}/ (run this from the repository's root)",
-                  file=sys.stderr)
-            return 2
-        if args.command == "build":
-            written = build(args.solutions, args.exercises)
-            print(f"wrote {len(written)} sheets to {args.exercises}/ from {args.solutions}/")
-            return 0
-        return check_sync(args.solutions, args.exercises)
+        return _build_or_sync(args)
     except SheetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
