@@ -88,9 +88,9 @@ check: $(STAMP)
 # Without bubblewrap it stops and prints the command that installs it (SANDBOX=rlimits grades with
 # the weaker fallback instead; the README says what that does not protect).
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [FEEDBACK=dir] [SHEET=id] [SANDBOX=rlimits]'; exit 2; }
+	@test -n "$(SUBMISSIONS)" || { echo 'usage: make grade SUBMISSIONS="dir-or-files" [OUT=grades.csv] [WRITTEN=written.csv] [FEEDBACK=dir] [SHEET=id] [SANDBOX=rlimits]'; exit 2; }
 	@test "$(SANDBOX)" = rlimits || command -v bwrap >/dev/null || { echo "make grade: bubblewrap is not installed; run: $(if $(filter 0,$(shell id -u)),,sudo )apt-get install -y bubblewrap   (Fedora: $(if $(filter 0,$(shell id -u)),,sudo )dnf install -y bubblewrap), then make grade again; or SANDBOX=rlimits for the weaker fallback"; exit 2; }
-	$(BIN)/python -m course_tools.grade --out $(or $(OUT),grades.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK)) $(if $(SHEET),--sheet $(SHEET)) $(if $(SANDBOX),--sandbox $(SANDBOX)) -- $(SUBMISSIONS)
+	$(BIN)/python -m course_tools.grade --out $(or $(OUT),grades.csv) --written $(or $(WRITTEN),written.csv) $(if $(FEEDBACK),--feedback $(FEEDBACK)) $(if $(SHEET),--sheet $(SHEET)) $(if $(SANDBOX),--sandbox $(SANDBOX)) -- $(SUBMISSIONS)
 
 # Grading throughput: 30 submissions of one sheet, against one graded alone in the same process.
 bench-grading: $(STAMP)

@@ -45,7 +45,7 @@ from .reference import (
     load_private_checks,
     load_reference,
 )
-from .report import SubmissionReport, feedback_markdown, write_csv
+from .report import SubmissionReport, feedback_markdown, write_csv, write_written
 from .submission import Rebuilt, Ungradable, read_submission, rebuild
 from .verdict import Result, _Grader
 
@@ -214,6 +214,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", nargs="+", help="notebooks (or directories of notebooks)")
     p.add_argument("--out", required=True, help="CSV file to write (one row per exercise)")
     p.add_argument("--feedback", help="directory for one Markdown feedback file per submission")
+    p.add_argument("--written", help="CSV file of the written answers, for reading (one row per "
+                   "submission and written exercise)")
     p.add_argument("--sheet", help="the assignment's sheet: a submission of any other sheet "
                    "gets an error row")
     p.add_argument("--reference", default=str(DEFAULT_REFERENCE),
@@ -259,8 +261,9 @@ def split_paths(argv: Sequence[str]) -> list[str]:
     return options + ["--", *paths, *after] if paths or "--" in argv else options
 
 
-_VALUE_OPTIONS = {"--out", "--feedback", "--sheet", "--reference", "--private-checks", "--jobs",
-                  "-j", "--cell-timeout", "--timeout", "--memory", "--disk", "--nproc",
+_VALUE_OPTIONS = {"--out", "--written", "--feedback", "--sheet", "--reference",
+                  "--private-checks", "--jobs", "-j", "--cell-timeout", "--timeout",
+                  "--memory", "--disk", "--nproc",
                   "--sandbox", "--debug-dir", "--seed"}
 _FLAG_OPTIONS = {"--no-progress", "-h", "--help"}
 
@@ -270,9 +273,12 @@ def _check_outputs(args, submissions: Sequence[str], reference: Path) -> None:
     if args.private_checks:
         protected.add(os.path.realpath(args.private_checks))
     ref = os.path.realpath(reference)
-    out = os.path.realpath(args.out)
-    if out in protected or out.startswith(ref + os.sep):
-        raise GradeError(f"--out {args.out} would overwrite an input; choose another path")
+    for option, value in (("--out", args.out), ("--written", args.written)):
+        out = os.path.realpath(value) if value else None
+        if out is not None and (out in protected or out.startswith(ref + os.sep)):
+            raise GradeError(f"{option} {value} would overwrite an input; choose another path")
+    if args.written and os.path.realpath(args.written) == os.path.realpath(args.out):
+        raise GradeError("--written and --out must be different files")
     if args.feedback:
         fb = os.path.realpath(args.feedback)
         if fb == ref or fb.startswith(ref + os.sep):
@@ -382,6 +388,10 @@ def _write_outputs(args, done: list[SubmissionReport], names: list[str]) -> None
     if out.parent and not out.parent.exists():
         out.parent.mkdir(parents=True)
     write_csv(out, done)
+    if args.written:
+        to_read = write_written(Path(args.written), done)
+        _say(f"{to_read} written answer(s) to read -> {args.written}")
+    _say_kinds(done)
     if args.feedback:
         fb = Path(args.feedback)
         fb.mkdir(parents=True, exist_ok=True)
@@ -400,6 +410,19 @@ def _write_outputs(args, done: list[SubmissionReport], names: list[str]) -> None
 
 def _say(msg: str) -> None:
     print(f"grade: {msg}", file=sys.stderr, flush=True)
+
+
+def _say_kinds(done: list[SubmissionReport]) -> None:
+    """Points per kind of exercise over the batch (what the sheet asks: implement, predict...)."""
+    totals: dict[str, list[float]] = {}
+    for rep in done:
+        kinds = {e.id: e.task for e in rep.sheet_obj.exercises} if rep.sheet_obj else {}
+        for r in rep.results:
+            if r.exercise in kinds:
+                got, top = totals.setdefault(kinds[r.exercise], [0.0, 0.0])
+                totals[kinds[r.exercise]] = [got + r.points, top + r.max_points]
+    if totals:
+        _say("points per kind: " + ", ".join(f"{k} {g:g}/{t:g}" for k, (g, t) in totals.items()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,10 +25,11 @@ import numpy as np
 
 from course_lib.cases import Case, Exercise, Mismatch, PrivateCases, built, describe
 from course_lib.cases import describe_case as _describe_case
+from course_lib.cases._runner import full_message
 
 from .inside import codec
 from .reference import Sheet
-from .sheet_format import course_meta
+from .sheet_format import course_meta, shipped_answer
 from .submission import learner_cells
 from .verdict import Result
 
@@ -48,6 +49,7 @@ class Plan:
     answer_sources: dict[str, list[str]]
     not_code: set[str]
     cases: dict[str, list[tuple[Case, Any, float | None]]]  # id -> (case, comparator, extra)
+    untouched: set[str] = dataclasses.field(default_factory=set)  # answers as they shipped
 
 
 def setup_cells(sheet: Sheet) -> list[str]:
@@ -61,27 +63,32 @@ def setup_cells(sheet: Sheet) -> list[str]:
     return sources
 
 
-def _answer_cells(sheet: Sheet, learner) -> tuple[list[dict], dict[str, list[str]], set[str]]:
-    from .sheet_format import replace_code_regions
-
+def _answer_cells(sheet: Sheet, learner) -> tuple[list[dict], dict[str, list[str]], set[str],
+                                                  set[str]]:
+    """The answer cells to run (written answers are read, never run), their sources, the
+    exercises answered in non-code cells, and those whose answers are as they shipped."""
     found = learner_cells(sheet, learner)
-    cells, sources = [], {}
+    tasks = {e.id: e.task for e in sheet.exercises if e.kind == "check"}
+    cells, sources, changed = [], {}, set()
     for cell in sheet.cells:
         meta = course_meta(cell)
-        if meta.get("role") != "answer":
+        ex = meta.get("exercise")
+        if meta.get("role") != "answer" or ex not in tasks:
             continue
-        ex = meta["exercise"]
         k = len(sources.setdefault(ex, []))
         mine = found.answers.get(ex, [])
-        text = mine[k] if k < len(mine) else replace_code_regions(cell.get("source", ""), ex)
+        shipped = shipped_answer(cell.get("source", ""), ex, tasks[ex])
+        text = mine[k] if k < len(mine) else shipped
+        if text.strip() != shipped.strip():
+            changed.add(ex)
         sources[ex].append(text)
         cells.append({"role": "answer", "exercise": ex, "source": text})
-    return cells, sources, found.not_code
+    return cells, sources, found.not_code, set(sources) - changed
 
 
 def make_plan(sheet: Sheet, learner, exercises: dict[str, Exercise],
               private: list[PrivateCases], rng: np.random.Generator) -> Plan:
-    answers, sources, not_code = _answer_cells(sheet, learner)
+    answers, sources, not_code, untouched = _answer_cells(sheet, learner)
     cells = [{"role": "setup", "source": s} for s in setup_cells(sheet)] + answers
     for index, cell in enumerate(cells):
         cell["index"] = index
@@ -96,7 +103,7 @@ def make_plan(sheet: Sheet, learner, exercises: dict[str, Exercise],
                 todo += [(case, extra.compare or spec.compare, extra)
                          for case in extra.draw(rng)]
         cases[ex.id] = todo
-    return Plan(cells, sources, not_code, cases)
+    return Plan(cells, sources, not_code, cases, untouched)
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,12 +149,14 @@ class Channel:
 
 
 def _call_request(spec: Exercise, case: Case, timeout: float) -> dict:
-    if spec.kind == "value":
-        return {"op": "value", "name": spec.id, "timeout": timeout}
-    request = {"op": "call", "name": spec.id, "timeout": timeout,
+    if spec.mode == "value":
+        return {"op": "value", "name": spec.answer_name, "timeout": timeout}
+    request = {"op": "call", "name": spec.answer_name, "timeout": timeout,
                "args": codec.to_plain(tuple(case.args)), "kwargs": codec.to_plain(case.kwargs)}
     if spec.consume is not None:
         request["consume"] = {"cap": spec.consume}
+    if spec.via is not None:
+        request["via"] = spec.via
     return request
 
 
@@ -163,8 +172,9 @@ def _error_outcome(spec: Exercise, case: Case, error: dict) -> tuple[str, str]:
             return "not attempted", _NOT_ATTEMPTED
         return "failed", (f"{_label(case)}: your code uses exercise {other}, which is not "
                           f"attempted yet. Hint: finish {other} first.")
-    if kind == "NameError" and f"'{spec.id}'" in text:
-        return "failed", (f"your answer does not define `{spec.id}` (NameError). Names must be "
+    if kind == "NameError" and f"'{spec.answer_name}'" in text:
+        return "failed", (f"your answer does not define `{spec.answer_name}` (NameError). Names "
+                          "must be "
                           "defined in the answer cell itself: code in cells you added is not run.")
     return "failed", f"{_label(case)}: your code raised {kind}: {text}"
 
@@ -188,8 +198,8 @@ def judge(spec: Exercise, case: Case, compare, reply: dict) -> tuple[str, str] |
     except Mismatch as wrong:
         if case.hidden:
             return "failed", (f"{_label(case)}: the result is not right (got "
-                              f"{describe(got)}). Hint: {wrong.hint}")
-        return "failed", f"{_label(case)}: {wrong}"
+                              f"{describe(got)}). Hint: {wrong.mistake or wrong.hint}")
+        return "failed", f"{_label(case)}: {full_message(spec, wrong)}"
     except Exception as exc:  # noqa: BLE001 - a comparator choking on a strange value
         return "failed", f"{_label(case)}: what came back is not usable ({type(exc).__name__})."
     return None
@@ -276,6 +286,22 @@ def _answer_note(plan: Plan, replies: dict[int, dict], ex_id: str) -> tuple[str,
 
 _NOT_ATTEMPTED = ("Not attempted yet: the answer still raises NotAttempted (replace that line "
                   "with your code).")
+
+
+_UNTOUCHED = ("Not attempted yet: the code is still as it shipped (find the bug and fix it in "
+              "the answer cell).")
+
+
+def _comment(channel: Channel, spec: Exercise, todo: list, limits) -> str:
+    """The exercise's comment on a passing answer (a prediction's gap), from its first case."""
+    if not todo or spec.comment is None:
+        return ""
+    case = todo[0][0]
+    reply = channel.ask(_call_request(spec, case, limits.cell_timeout), limits.cell_timeout + GRACE)
+    try:
+        return str(spec.comment(built(case), codec.from_plain(reply.get("value"))) or "")
+    except Exception:  # noqa: BLE001 - a comment is a courtesy, never a verdict
+        return ""
 
 
 def _raised_not_attempted(plan: Plan, replies: dict[int, dict], ex_id: str) -> bool:
@@ -371,8 +397,12 @@ class SubmissionRun:
 
     def _exercise(self, channel: Channel, ex, replies: dict, top: float) -> Result:
         spec = self.exercises[ex.id]
+        if ex.id in self.plan.untouched and ex.task == "diagnose":
+            return Result(ex.id, 0.0, top, "not attempted", _UNTOUCHED)
         failures = _ask_cases(channel, spec, self.plan.cases[ex.id], self.limits)
         points, status, message = _score(ex, self.private, failures)
+        if status == "passed" and spec.comment is not None:
+            message = _comment(channel, spec, self.plan.cases[ex.id], self.limits)
         note = _answer_note(self.plan, replies, ex.id)
         if status == "failed" and _raised_not_attempted(self.plan, replies, ex.id):
             status, message = "not attempted", _NOT_ATTEMPTED

@@ -19,6 +19,9 @@ from .reference import Sheet
 from .verdict import Result
 
 CSV_HEADER = ["submission", "sheet", "exercise", "points", "max_points", "status", "message"]
+#: the written answers, for reading (``--written``): one row per submission and exercise
+WRITTEN_HEADER = ["submission", "sheet", "exercise", "kind", "max_points", "status", "words",
+                  "answer"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 MESSAGE_LIMIT = 400
@@ -65,7 +68,27 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _kinds(rep: SubmissionReport) -> dict[str, tuple[str, float]]:
+    """exercise id -> (kind, points) from the reference sheet."""
+    if rep.sheet_obj is None:
+        return {}
+    return {e.id: (e.task, e.points) for e in rep.sheet_obj.exercises}
+
+
+def _written_rows(rep: SubmissionReport) -> list[list[str]]:
+    """One row per written answer: to read (its text, on one line) or not attempted."""
+    kinds = _kinds(rep)
+    rows = []
+    for ex_id, text in rep.written.items():
+        task, points = kinds.get(ex_id, ("explain", 0.0))
+        status = "to read" if text else "not attempted"
+        rows.append([rep.submission, rep.sheet, ex_id, task, _fmt(points), status,
+                     str(len(text.split())), clean_text(text, 4000)])
+    return rows
+
+
 def write_csv(path: Path, reports: Sequence[SubmissionReport]) -> None:
+    """The auto-graded rows (the written answers go to :func:`write_written`)."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(CSV_HEADER)
@@ -74,6 +97,32 @@ def write_csv(path: Path, reports: Sequence[SubmissionReport]) -> None:
                 row = [rep.submission, rep.sheet, r.exercise, _fmt(r.points),
                        _fmt(r.max_points), r.status, clean_text(r.message)]
                 writer.writerow([csv_field(v) for v in row])
+
+
+def write_written(path: Path, reports: Sequence[SubmissionReport]) -> int:
+    """The written answers, one row each, for the instructor to read; how many are to read."""
+    rows = [row for rep in reports for row in _written_rows(rep)]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(WRITTEN_HEADER)
+        for row in rows:
+            writer.writerow([csv_field(v) for v in row])
+    return sum(row[5] == "to read" for row in rows)
+
+
+def _kind_table(graded: list[Result], kinds: dict[str, tuple[str, float]]) -> list[str]:
+    """Points per kind of exercise (implement, predict, diagnose, tune)."""
+    totals: dict[str, list[float]] = {}
+    for r in graded:
+        kind = kinds.get(r.exercise, ("", 0.0))[0]
+        if kind:
+            got, top = totals.setdefault(kind, [0.0, 0.0])
+            totals[kind] = [got + r.points, top + r.max_points]
+    if not totals:
+        return []
+    lines = ["| kind | points |", "|---|---|"]
+    lines += [f"| {kind} | {_fmt(got)} / {_fmt(top)} |" for kind, (got, top) in totals.items()]
+    return lines + [""]
 
 
 def _md(text: object, limit: int = MESSAGE_LIMIT) -> str:
@@ -104,6 +153,7 @@ def feedback_markdown(report: SubmissionReport) -> str:
     graded = [r for r in report.results if r.exercise]
     if graded:
         lines += _score_table(graded)
+        lines += _kind_table(graded, _kinds(report))
     else:
         lines += ["This file could not be graded:", "", f"> {_md(report.results[0].message)}",
                   ""]
@@ -111,6 +161,8 @@ def feedback_markdown(report: SubmissionReport) -> str:
         lines += ["## Written answers (graded by hand, not in the score above)", ""]
         for ex_id, text in report.written.items():
             lines.append(f"- `{ex_id}`: {'answered' if text else 'not answered yet'}")
+            if text:
+                lines.append(f"  > {_md(text, 2000)}")
         lines.append("")
     if report.notes:
         lines += ["## Notes", ""] + [f"- {_md(n, 1000)}" for n in report.notes] + [""]

@@ -38,14 +38,18 @@ from .sheet_format import (
     MARKERS,
     PLACEHOLDER,
     SETUP_IMPORT,
+    TASKS,
     Exercise,
     SheetError,
     _where,
+    answer_string,
     course_meta,
     exercises_of,
     passed_in,
-    replace_code_regions,
     replace_text_regions,
+    shipped_answer,
+    source_digest,
+    untouched,
     written_answer,
 )
 
@@ -85,15 +89,33 @@ def _validate_sheet(nb: NotebookNode, path: Path) -> list[Exercise]:
     return exercises
 
 
+def _sealed_check(exercise: Exercise, answer_source: str, where: str) -> str:
+    """The exercise version of an explain exercise's check cell: the model answer sealed in."""
+    from course_lib.cases import seal, written_text
+
+    text = answer_string(answer_source)
+    if text is None or not written_text(text):
+        raise SheetError(f"{where}: an explain answer cell must assign the model answer as a "
+                         f"string, e.g. {exercise.id} = \"\"\"...\"\"\".")
+    return f'check("{exercise.id}", sealed="{seal(written_text(text))}")'
+
+
 def exercise_notebook(nb: NotebookNode, path: Path) -> NotebookNode:
     """The learner's version of a solution sheet: answers removed, outputs cleared."""
-    _validate_sheet(nb, path)
+    tasks = {e.id: e.task for e in _validate_sheet(nb, path)}
     sheet = copy.deepcopy(nb)
+    models: dict[str, str] = {}  # explain exercise -> its solution answer cell
     for index, cell in enumerate(sheet.cells):
         meta = course_meta(cell)
         where = _where(path, index)
         if meta.get("role") == "answer":
-            cell.source = replace_code_regions(cell.source, meta["exercise"], where)
+            ex_id = meta["exercise"]
+            models[ex_id] = cell.source
+            cell.source = shipped_answer(cell.source, ex_id, tasks[ex_id], where)
+            cell.metadata["course"]["shipped"] = source_digest(cell.source)
+        elif meta.get("role") == "check" and tasks[meta["exercise"]] == "explain":
+            cell.source = _sealed_check(Exercise(meta["exercise"], "written", 1, (), None),
+                                        models[meta["exercise"]], where)
         elif meta.get("role") == "written":
             cell.source = replace_text_regions(cell.source, where)
         for key in _RUN_METADATA:
@@ -206,6 +228,7 @@ class Result:
     points: float
     status: str  #: passed, failed, not attempted, error; answered (written)
     message: str
+    task: str = "implement"  #: what the exercise asks (sheet_format.TASKS)
 
 
 def _error_of(cell: NotebookNode) -> tuple[str, str] | None:
@@ -228,7 +251,12 @@ def _written_result(nb: NotebookNode, exercise: Exercise) -> Result:
     answered = bool(written_answer(nb.cells[exercise.answer_cells[0]].source))
     return Result(exercise.id, "written", exercise.points,
                   "answered" if answered else "not attempted",
-                  "graded by hand" if answered else "replace the placeholder with your answer")
+                  "graded by hand" if answered else "replace the placeholder with your answer",
+                  exercise.task)
+
+
+def _untouched(nb: NotebookNode, exercise: Exercise) -> bool:
+    return all(untouched(nb.cells[i]) for i in exercise.answer_cells)
 
 
 def _check_outcome(nb: NotebookNode, exercise: Exercise) -> tuple[str, str]:
@@ -269,9 +297,12 @@ def summarize(nb: NotebookNode, path: Path | str = "notebook") -> list[Result]:
     for exercise in exercises_of(nb, path):
         if exercise.kind == "written":
             results.append(_written_result(nb, exercise))
+        elif _untouched(nb, exercise):
+            results.append(Result(exercise.id, "check", exercise.points, "not attempted",
+                                  "the answer cell is as it shipped", exercise.task))
         else:
             results.append(Result(exercise.id, "check", exercise.points,
-                                  *_check_outcome(nb, exercise)))
+                                  *_check_outcome(nb, exercise), exercise.task))
     return results
 
 
@@ -328,17 +359,31 @@ def load_sheet(path: Path) -> NotebookNode:
     return nb
 
 
+def _kind_totals(results: Sequence[Result]) -> list[str]:
+    """One line per kind of exercise: points earned (passed or written) of points available."""
+    lines = []
+    for task in TASKS:
+        mine = [r for r in results if r.task == task]
+        if mine:
+            done = sum(r.points for r in mine if r.status in ("passed", "answered"))
+            top = sum(r.points for r in mine)
+            lines.append(f"  {task:<10} {done:g} / {top:g} points ({len(mine)} exercises)")
+    return ["points per kind (written answers count once given; they are graded by hand):"] \
+        + lines if lines else []
+
+
 def format_report(results: Sequence[Result]) -> list[str]:
     """The table printed by ``report``, ending with ``N of M exercises passed``."""
-    rows = [("exercise", "points", "status", "message")]
-    rows += [(r.exercise, f"{r.points:g}", r.status, r.message) for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:<{widths[2]}}  {d}".rstrip()
-             for a, b, c, d in rows]
+    rows = [("exercise", "kind", "points", "status", "message")]
+    rows += [(r.exercise, r.task, f"{r.points:g}", r.status, r.message) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d:<{widths[3]}}  {e}"
+             .rstrip() for a, b, c, d, e in rows]
     checked = [r for r in results if r.kind == "check"]
     written = [r for r in results if r.kind == "written"]
     passed = [r for r in checked if r.status == "passed"]
     lines.append("")
+    lines += _kind_totals(results)
     if written:
         answered = sum(r.status == "answered" for r in written)
         lines.append(f"written answers given: {answered} of {len(written)} "

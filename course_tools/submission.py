@@ -145,6 +145,8 @@ def learner_cells(sheet: Sheet, learner) -> LearnerCells:
             found.answers.setdefault(ex, []).append(source)
         elif role == "written" and isinstance(ex, str):
             found.written[ex] = source
+        elif role == "check":
+            continue  # never run from the submission (and an explain check carries its seal)
         elif cell.get("cell_type") == "code" and source.strip() not in reference_sources | {""}:
             found.added += 1
     return found
@@ -228,7 +230,9 @@ def rebuild(sheet: Sheet, learner, private: dict[tuple[str, str], list[PrivateCh
     for ref in sheet.cells:
         if ref.get("cell_type") == "code":
             _add_reference_cell(build, ref, found, used, counts, checks)
-    written = {e.id: written_answer(found.written.get(e.id, ""))
+    # a written answer is a Markdown cell, or (explain) a code cell assigning a string
+    written = {e.id: written_answer(found.written.get(e.id)
+                                    or "\n".join(found.answers.get(e.id, [])[:1]))
                for e in sheet.exercises if e.kind == "written"}
     nb = {"cells": build.cells, "nbformat": 4, "nbformat_minor": 5,
           "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",

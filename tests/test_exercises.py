@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.checks import CHECKS
+from course_lib.cases import all_exercises
 from course_tools.sheet_format import (
     CODE_BEGIN,
     CODE_END,
@@ -27,6 +27,7 @@ from course_tools.sheet_format import (
     exercises_of,
     replace_code_regions,
     replace_text_regions,
+    shipped_answer,
 )
 from course_tools.sheets import (
     Result,
@@ -48,7 +49,10 @@ SHEETS = [
     "04_adagrad",
     "05_rmsprop",
     "06_minibatch_rmsprop",
+    "07_momentum",
     "08_rmsprop_and_relatives",
+    "09_rmsprop_in_pytorch",
+    "10_a_network_on_real_data",
 ]
 SOLUTION_REPORTED, EXERCISE_REPORTED = "04_adagrad", "06_minibatch_rmsprop"
 
@@ -92,34 +96,48 @@ def test_one_solution_sheet_per_lesson_and_one_exercise_sheet_each() -> None:
     assert sorted(p.stem for p in EXERCISES.glob("*.ipynb")) == SHEETS
 
 
+def _check_text(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
 @pytest.mark.parametrize("sheet", SHEETS)
 def test_solution_sheet_follows_the_format(sheet: str) -> None:
     nb = _read(SOLUTIONS / f"{sheet}.ipynb")
     assert nb.metadata["course"]["sheet"] == sheet
     assert nb.metadata["course"]["title"].startswith("Exercises: ")
-    exercises = exercises_of(nb, sheet)
-    assert 3 <= len(exercises) <= 6
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# Exercises")
     assert nb.cells[-1].cell_type == "markdown" and f"make check NB=exercises/{sheet}.ipynb" in \
         nb.cells[-1].source
     setup = nb.cells[1]
     assert setup.cell_type == "code" and "from course_lib.checks import" in setup.source
-    assert "NotAttempted" in setup.source
-    for exercise in exercises:
-        if exercise.kind == "check":
-            check_cell = nb.cells[exercise.check_cell]
-            assert check_cell.source.strip() == f"check_{exercise.id}({exercise.id})"
-            assert f"[{exercise.id}] passed:" in "".join(
-                o.get("text", "") for o in check_cell.outputs)
-            assert exercise.id in CHECKS
+    assert "NotAttempted" in setup.source and "check" in setup.source
+    for exercise in exercises_of(nb, sheet):
+        check_cell = nb.cells[exercise.check_cell]
+        assert "kind" in course_meta(check_cell), f"{exercise.id}: say its kind in its metadata"
+        assert check_cell.source.strip() == f'check("{exercise.id}")'
+        line = f"[{exercise.id}] written: " if exercise.task == "explain" else \
+            f"[{exercise.id}] passed:"
+        assert line in _check_text(check_cell), exercise.id
 
 
-def test_exercise_ids_are_unique_and_every_check_is_used_once() -> None:
-    ids = [e.id for sheet in SHEETS for e in exercises_of(_read(SOLUTIONS / f"{sheet}.ipynb"))]
+@pytest.mark.parametrize("sheet", SHEETS)
+def test_every_sheet_mixes_five_to_eight_exercises_of_several_kinds(sheet: str) -> None:
+    exercises = exercises_of(_read(SOLUTIONS / f"{sheet}.ipynb"), sheet)
+    kinds = {e.task for e in exercises}
+    assert 5 <= len(exercises) <= 8, [e.id for e in exercises]
+    assert len(kinds) >= 3 and {"diagnose", "explain"} <= kinds, kinds
+
+
+def test_exercise_ids_are_unique_and_every_case_definition_is_used_once() -> None:
+    found = [e for sheet in SHEETS for e in exercises_of(_read(SOLUTIONS / f"{sheet}.ipynb"))]
+    ids = [e.id for e in found]
     assert len(ids) == len(set(ids))
-    checked = [e.id for sheet in SHEETS for e in exercises_of(_read(SOLUTIONS / f"{sheet}.ipynb"))
-               if e.kind == "check"]
-    assert sorted(checked) == sorted(CHECKS)
+    definitions = all_exercises()
+    assert sorted(ids) == sorted(definitions)
+    for exercise in found:
+        spec = definitions[exercise.id]
+        assert (spec.mode == "explain") == (exercise.task == "explain"), exercise.id
+        assert spec.lesson, f"{exercise.id}: say where the lesson explains it (lesson=...)"
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -267,21 +285,25 @@ def test_exercise_sheets_ship_without_answers_or_outputs(sheet: str) -> None:
     solution = _read(SOLUTIONS / f"{sheet}.ipynb")
     exercise = _read(EXERCISES / f"{sheet}.ipynb")
     assert len(exercise.cells) == len(solution.cells)
-    solution_lines = set()
+    solution_lines, given_lines = set(), set()  # given: a diagnose cell's broken lines
     for cell in solution.cells:
         if course_meta(cell).get("role") in ("answer", "written"):
-            inside = False
+            region = None
             for line in cell.source.splitlines():
                 marker = line.strip()
                 if marker in (CODE_BEGIN, CODE_END, "<!-- BEGIN SOLUTION -->",
-                              "<!-- END SOLUTION -->"):
-                    inside = marker.startswith(("# BEGIN", "<!-- BEGIN"))
-                elif inside and len(marker) > 12:
+                              "<!-- END SOLUTION -->", "# BEGIN BROKEN", "# END BROKEN"):
+                    region = marker if "BEGIN" in marker else None
+                elif region == "# BEGIN BROKEN":
+                    given_lines.add(marker.removeprefix("#").strip())
+                elif region is not None and len(marker) > 12:
                     solution_lines.add(marker)
+    solution_lines -= given_lines  # a fix may keep a line of the broken code
     instructions = "\n".join(c.source for c in solution.cells if not course_meta(c))
     text = "\n".join(cell.source for cell in exercise.cells)
     leaked = [line for line in solution_lines if line in text and line not in instructions]
     assert leaked == []
+    tasks = {e.id: e.task for e in exercises_of(solution)}
     for cell in exercise.cells:
         assert "execution" not in cell.metadata
         assert CODE_BEGIN not in cell.source
@@ -289,7 +311,12 @@ def test_exercise_sheets_ship_without_answers_or_outputs(sheet: str) -> None:
             assert cell.outputs == [] and cell.execution_count is None
         meta = course_meta(cell)
         if meta.get("role") == "answer":
-            assert f'raise NotAttempted("{meta["exercise"]}")' in cell.source
+            task = tasks[meta["exercise"]]
+            assert "# BEGIN BROKEN" not in cell.source and "# END BROKEN" not in cell.source
+            if task == "explain":
+                assert PLACEHOLDER in cell.source
+            elif task != "diagnose":
+                assert f'raise NotAttempted("{meta["exercise"]}")' in cell.source
         if meta.get("role") == "written":
             assert PLACEHOLDER in cell.source
 
@@ -302,11 +329,13 @@ def test_every_check_fails_as_shipped_with_not_attempted(sheet: str, runs: dict[
     setup_errors = [o for o in nb.cells[1].outputs if o.output_type == "error"]
     assert setup_errors == [], "the set-up cell must run in the exercise sheet"
     for exercise in exercises_of(nb, sheet):
-        if exercise.kind != "check":
-            continue
         errors = [o for o in nb.cells[exercise.check_cell].outputs if o.output_type == "error"]
-        assert [e.ename for e in errors] == ["NotAttempted"], exercise.id
-        assert errors[0].evalue.startswith(f"exercise {exercise.id} is not attempted yet")
+        names = [e.ename for e in errors]
+        if exercise.task == "diagnose":  # the shipped broken code runs, and fails its check
+            assert names in (["CheckFailed"], ["NotAttempted"]), exercise.id
+        else:
+            assert names == ["NotAttempted"], exercise.id
+            assert f"{exercise.id}" in errors[0].evalue and "not" in errors[0].evalue
     assert {r.status for r in summarize(nb, sheet)} == {"not attempted"}
 
 
@@ -315,23 +344,32 @@ def test_report_on_a_solution_sheet_is_all_passed(runs: dict[str, Any]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"Checking solutions/{SOLUTION_REPORTED}.ipynb")
-    assert re.match(r"exercise\s+points\s+status\s+message", lines[1])
-    rows = {line.split()[0]: line for line in lines[2:] if line and line.split()[0] in CHECKS}
-    assert sorted(rows) == ["adagrad_accumulate", "adagrad_step", "run_adagrad"]
-    assert all(re.search(r"\spassed\s+\d+/\d+ cases$", row) for row in rows.values())
-    assert re.search(r"adagrad_conclusion\s+1\s+answered\s+graded by hand", result.stdout)
-    assert lines[-1] == "3 of 3 exercises passed"
+    assert re.match(r"exercise\s+kind\s+points\s+status\s+message", lines[1])
+    exercises = exercises_of(_read(SOLUTIONS / f"{SOLUTION_REPORTED}.ipynb"))
+    rows = {line.split()[0]: line for line in lines[2:] if line and
+            line.split()[0] in {e.id for e in exercises}}
+    assert len(rows) == len(exercises)
+    for exercise in exercises:
+        status = r"answered\s+graded by hand" if exercise.kind == "written" else \
+            r"passed\s+\d+/\d+ cases"
+        assert re.search(rf"^{exercise.id}\s+{exercise.task}\s+[\d.]+\s+{status}$",
+                         rows[exercise.id]), rows[exercise.id]
+    checked = sum(e.kind == "check" for e in exercises)
+    assert "points per kind" in result.stdout
+    assert lines[-1] == f"{checked} of {checked} exercises passed"
     assert result.stderr == ""
 
 
 def test_report_on_an_exercise_sheet_is_all_not_attempted(runs: dict[str, Any]) -> None:
     result = runs["exercise report"]
     assert result.returncode == 1
+    exercises = exercises_of(_read(EXERCISES / f"{EXERCISE_REPORTED}.ipynb"))
     rows = [line for line in result.stdout.splitlines()[2:] if line and
-            line.split()[0] in CHECKS]
-    assert len(rows) == 4
+            line.split()[0] in {e.id for e in exercises}]
+    assert len(rows) == len(exercises)
     assert all(" not attempted " in row for row in rows)
-    assert result.stdout.splitlines()[-1] == "0 of 4 exercises passed"
+    checked = sum(e.kind == "check" for e in exercises)
+    assert result.stdout.splitlines()[-1] == f"0 of {checked} exercises passed"
 
 
 def test_report_refuses_what_is_not_a_sheet(tmp_path: Path, capsys) -> None:
@@ -359,36 +397,40 @@ def _executed_solution(sheet: str) -> nbformat.NotebookNode:
 
 def test_summary_classifies_each_outcome() -> None:
     nb = copy.deepcopy(_executed_solution("04_adagrad"))
-    exercises = {e.id: e for e in exercises_of(nb)}
+    exercises = exercises_of(nb)
+    first, second, third = [e for e in exercises if e.kind == "check"][:3]
+    written = next(e for e in exercises if e.kind == "written")
 
     def error(name: str, value: str) -> nbformat.NotebookNode:
         return new_output("error", ename=name, evalue=value, traceback=[])
 
-    nb.cells[exercises["adagrad_accumulate"].check_cell].outputs = [error(
-        "CheckFailed", "[adagrad_accumulate] case 'x': expected 1, got 2. Hint: h")]
-    nb.cells[exercises["adagrad_step"].answer_cells[0]].outputs = [error(
+    nb.cells[first.check_cell].outputs = [error(
+        "CheckFailed", f"[{first.id}] case 'x': expected 1, got 2. Hint: h")]
+    nb.cells[second.answer_cells[0]].outputs = [error(
         "SyntaxError", "invalid syntax (12.py, line 3)")]
-    nb.cells[exercises["adagrad_step"].check_cell].outputs = [error("NameError", "x")]
-    nb.cells[exercises["run_adagrad"].check_cell].outputs = []
-    nb.cells[exercises["run_adagrad"].check_cell].execution_count = None
-    nb.cells[exercises["adagrad_conclusion"].answer_cells[0]].source = replace_text_regions(
-        nb.cells[exercises["adagrad_conclusion"].answer_cells[0]].source)
+    nb.cells[second.check_cell].outputs = [error("NameError", "x")]
+    nb.cells[third.check_cell].outputs = []
+    nb.cells[third.check_cell].execution_count = None
+    cell = nb.cells[written.answer_cells[0]]
+    cell.source = shipped_answer(cell.source, written.id, "explain")
     results = {r.exercise: r for r in summarize(nb)}
-    assert (results["adagrad_accumulate"].status, results["adagrad_accumulate"].message) == (
+    assert (results[first.id].status, results[first.id].message) == (
         "failed", "case 'x': expected 1, got 2. Hint: h")
-    assert results["adagrad_step"].status == "error"
-    assert "answer cell raised SyntaxError" in results["adagrad_step"].message
-    assert (results["run_adagrad"].status, results["run_adagrad"].message) == (
+    assert results[second.id].status == "error"
+    assert "answer cell raised SyntaxError" in results[second.id].message
+    assert (results[third.id].status, results[third.id].message) == (
         "error", "the check cell did not run")
-    assert results["adagrad_conclusion"].status == "not attempted"
+    assert results[written.id].status == "not attempted"
 
 
 def test_report_table_ends_with_the_count() -> None:
     lines = format_report([
         Result("a", "check", 1, "passed", "4/4 cases"),
-        Result("bb", "check", 2, "failed", "case 'c': expected 1, got 2. Hint: h"),
-        Result("w", "written", 1, "answered", "graded by hand"),
+        Result("bb", "check", 2, "failed", "case 'c': expected 1, got 2. Hint: h", "diagnose"),
+        Result("w", "written", 1, "answered", "graded by hand", "explain"),
     ])
-    assert lines[0].split() == ["exercise", "points", "status", "message"]
+    assert lines[0].split() == ["exercise", "kind", "points", "status", "message"]
     assert lines[-1] == "1 of 2 exercises passed"
     assert "written answers given: 1 of 1" in lines[-2]
+    assert "  implement  1 / 1 points (1 exercises)" in lines
+    assert "  diagnose   0 / 2 points (1 exercises)" in lines

@@ -11,20 +11,29 @@ from . import Mismatch
 
 FLOAT64_TOL = {"rtol": 1e-7, "atol": 1e-10}
 FLOAT32_TOL = {"rtol": 2e-5, "atol": 1e-6}
+_NO_RETURN = "the function has no `return` statement, or returns before the end"
 
 
-def show(value: Any) -> str:
+def show(value: Any, digits: int = 6) -> str:
     from ..checks import _show
 
-    return _show(value)
+    return _show(value, digits)
+
+
+def shown_apart(expected: Any, got: Any) -> tuple[str, str]:
+    """Both values with enough digits that they read differently (up to 15)."""
+    for digits in (6, 10, 15):
+        pair = show(expected, digits), show(got, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return pair
 
 
 def array(got: Any, shape: tuple[int, ...] | None, name: str, hint: str) -> np.ndarray:
     """``got`` as a float array of ``shape`` (float32 stays float32)."""
     label = f"{name} " if name else ""
     if got is None:
-        raise Mismatch(f"{label}to be an array", "None",
-                       "the function has no `return` statement, or returns before the end")
+        raise Mismatch(f"{label}to be an array", "None", hint, _NO_RETURN)
     try:
         raw = np.asarray(got)
         result = raw if raw.dtype == np.float32 else raw.astype(float)
@@ -54,16 +63,16 @@ def close(got: Any, expected: np.ndarray, name: str, hint: str, dtype: Any = Non
         ok = np.allclose(result.astype(float), expected.astype(float), rtol=tol["rtol"],
                          atol=tol["atol"])
     if not ok:
-        better = diagnose(result) if diagnose is not None else None
-        raise Mismatch(label + show(expected), label + show(result), better or hint)
+        mistake = diagnose(result) if diagnose is not None else None
+        want, have = shown_apart(expected, result)
+        raise Mismatch(label + want, label + have, hint, mistake)
     return result
 
 
 def number(got: Any, name: str, hint: str) -> float:
     """``got`` as one real number (a 0-d array is fine, a longer one is not)."""
     if got is None:
-        raise Mismatch(f"{name} to be a number", "None",
-                       "the function has no `return` statement, or returns before the end")
+        raise Mismatch(f"{name} to be a number", "None", hint, _NO_RETURN)
     numeric = (int, float, np.integer, np.floating, np.ndarray)
     if isinstance(got, (bool, np.bool_)) or not isinstance(got, numeric):
         raise Mismatch(f"{name} to be a number", show(got), hint)
@@ -94,8 +103,10 @@ def unchanged(before: np.ndarray, after: tuple | None, index: int, name: str) ->
     if not np.array_equal(before, np.asarray(after[index]), equal_nan=True):
         raise Mismatch(f"the input `{name}` to be left unchanged",
                        f"`{name}` changed in place to {show(after[index])}",
-                       "build new arrays (x = x - ...) instead of updating the inputs in place "
-                       "(x -= ...), so the caller's arrays keep their values")
+                       "a function that returns new values must not change its inputs",
+                       "an in-place update of an input: build new arrays (x = x - ...) instead "
+                       "of updating the inputs in place (x -= ...), so the caller's arrays keep "
+                       "their values")
 
 
 def aliased_rows_hint(got: np.ndarray, expected: np.ndarray) -> str | None:

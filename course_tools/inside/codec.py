@@ -4,8 +4,8 @@ Used on both ends: by the worker inside the sandbox and by the grader. Never pic
 builds only None, bools, numbers, strings, lists, tuples, dicts with string keys, NumPy arrays
 of an allowed dtype, and ``course_lib.cases.Spec`` (a callable named by a factory and its
 parameters, rebuilt by the receiver from course_lib's allow-list). Anything else that comes
-back from a learner's function is encoded as ``{"__unsupported__": "<type name>"}``. Sizes
-are capped.
+back from a learner's function (apart from a torch tensor, sent as its values) is encoded as
+``{"__unsupported__": "<type name>"}``. Sizes are capped.
 """
 
 from __future__ import annotations
@@ -91,7 +91,21 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Spec):
         return {"__spec__": [value.factory, to_plain(value.args, depth + 1),
                              to_plain(value.kwargs, depth + 1), value.attr]}
+    array = _tensor_values(value)
+    if array is not None:
+        return _array(array)
     return {"__unsupported__": type(value).__name__[:100]}
+
+
+def _tensor_values(value: Any) -> np.ndarray | None:
+    """A torch tensor's values as a NumPy array (torch is never imported here)."""
+    if not type(value).__module__.startswith("torch") or not hasattr(value, "detach"):
+        return None
+    try:
+        array = value.detach().cpu().numpy()
+    except Exception:  # noqa: BLE001 - a tensor that cannot be read is unsupported
+        return None
+    return array if isinstance(array, np.ndarray) else None
 
 
 def _from_array(info: dict) -> np.ndarray:

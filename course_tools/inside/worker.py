@@ -4,7 +4,8 @@ Started by the grader as ``python -I worker.py`` with two pipe descriptors, ``CO
 (requests) and ``COURSE_GRADE_OUT`` (replies); the grader holds the other ends. Messages are
 JSON lines (:mod:`codec`). The first request lists the cells to run (the reference's set-up,
 then the learner's answer cells); then each request asks for one value: "call ``name`` with
-these inputs" or "the value of ``name``". Every reply carries the request's id. What the
+these inputs" (or "call the course_lib function ``via`` with ``name`` and these inputs") or
+"the value of ``name``". Every reply carries the request's id. What the
 learner's code prints goes nowhere. The worker never sees an expected value, a reference
 solution or a private check: the grader compares.
 """
@@ -16,7 +17,7 @@ import signal
 import sys
 import time
 
-from course_lib.cases import build
+from course_lib.cases import build, resolve_via
 
 if __package__:  # imported by the tests
     from . import codec
@@ -130,7 +131,9 @@ def answer(shell: Shell, request: dict) -> dict:
             if request.get("op") == "call":
                 args = build(codec.from_plain(request.get("args", {"__tuple__": []})))
                 kwargs = build(codec.from_plain(request.get("kwargs", {"__dict__": {}})))
-                value = _consume(value(*args, **kwargs), request.get("consume"))
+                via = request.get("via")
+                target, lead = (value, ()) if via is None else (resolve_via(str(via)), (value,))
+                value = _consume(target(*lead, *args, **kwargs), request.get("consume"))
                 return {"ok": True, "value": codec.to_plain(value),
                         "after": codec.to_plain((*args, *kwargs.values()))}
             return {"ok": True, "value": codec.to_plain(value)}

@@ -358,21 +358,20 @@ def test_forbidden_names_are_found_in_imports_names_and_attributes():
 
 
 def test_a_real_sheet_by_protocol(machine, tmp_path):  # noqa: F811 - pytest's fixture argument
-    """Sheet 04 through the protocol: the solutions pass, the exercise version is not attempted,
-    and wrong answers dressed with in-kernel attacks fail with the comparator's hint."""
+    """Sheet 04 through the protocol: the solutions pass, and a wrong answer dressed with
+    in-kernel attacks fails with the comparator's message; the rest is not attempted."""
     need_sandbox(machine)
     solution = json.loads((ROOT / "solutions" / "04_adagrad.ipynb").read_text("utf-8"))
     hostile = json.loads((ROOT / "exercises" / "04_adagrad.ipynb").read_text("utf-8"))
     attack = ("import numpy as np\nnp.allclose = lambda *a, **k: True\n"
-              "import course_lib.checks as c\nc.check_adagrad_step = lambda f: "
+              "import course_lib.checks as c\nc.check = lambda *a, **k: "
               "print('[adagrad_step] passed: 6/6 cases')\n"
-              "def adagrad_accumulate(s, g):\n    return s + g**2\n")
-    step = ("def adagrad_step(p, g, s, lr, eps=1e-10):\n    s = s + g**2\n"
-            "    return p - lr * g / np.sqrt(s + eps), s  # eps inside the root\n")
-    answers = iter([attack, step])
+              "def adagrad_step(p, g, s, lr, eps=1e-10):\n    s = s + g**2\n"
+              "    return p - lr * g / np.sqrt(s + eps), s  # eps inside the root\n")
     for cell in hostile["cells"]:
-        if cell["metadata"].get("course", {}).get("role") == "answer":
-            cell["source"] = next(answers, cell["source"])
+        course = cell["metadata"].get("course", {})
+        if course.get("role") == "answer" and course.get("exercise") == "adagrad_step":
+            cell["source"] = attack
     paths = []
     for name, nb in (("solution", solution), ("hostile", hostile)):
         paths.append(tmp_path / f"{name}.ipynb")
@@ -384,10 +383,12 @@ def test_a_real_sheet_by_protocol(machine, tmp_path):  # noqa: F811 - pytest's f
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     got = {(Path(r["submission"]).stem, r["exercise"]): r for r in rows}
-    for ex in ("adagrad_accumulate", "adagrad_step", "run_adagrad"):
-        assert got[("solution", ex)]["status"] == "passed"
-    assert got[("hostile", "adagrad_accumulate")]["status"] == "passed"
+    exercises = {ex for _, ex in got}
+    assert "adagrad_step" in exercises and len(exercises) >= 4
+    for ex in exercises:
+        assert got[("solution", ex)]["status"] == "passed", got[("solution", ex)]
     wrong = got[("hostile", "adagrad_step")]
     assert wrong["status"] == "failed" and wrong["points"] == "0"
-    assert "this course adds eps outside the square root" in wrong["message"]
-    assert got[("hostile", "run_adagrad")]["status"] == "not attempted"
+    assert "eps outside the square root" in wrong["message"]
+    for ex in exercises - {"adagrad_step"}:
+        assert got[("hostile", ex)]["status"] == "not attempted", got[("hostile", ex)]

@@ -64,5 +64,5 @@ def total_compare(case: Case, got: Any, after: Any) -> None:
 EXERCISES = {
     "double": Exercise("double", double_public, double_compare, double_hidden),
     "mean": Exercise("mean", mean_public, mean_compare, mean_hidden, forbidden=("statistics",)),
-    "total": Exercise("total", total_public, total_compare, kind="value"),
+    "total": Exercise("total", total_public, total_compare, mode="value"),
 }
