@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hidden_cases import pass_hidden
 
-from course_lib.cases import built, copy_inputs, mistake_message, run_check
+from course_lib.cases import mistake_message, run_check
 from course_lib.cases.sheet02 import EXERCISES, measured_gd_steps, measured_lr_limit
 
 # --- reference answers ------------------------------------------------------------------------
@@ -38,15 +39,7 @@ RIGHT = {"mse_gradient": mse_gradient, "bowl_gradient": bowl_gradient, "gd_until
 
 
 def _hidden_pass(exercise_id, answer, seeds=range(8)):
-    exercise = EXERCISES[exercise_id]
-    for seed in seeds:
-        for case in exercise.hidden(np.random.default_rng(seed)) if exercise.hidden else []:
-            case = built(case)
-            if exercise.mode == "value":
-                exercise.compare(case, answer, None)
-                continue
-            args, kwargs = copy_inputs(case.args), copy_inputs(case.kwargs)
-            exercise.compare(case, answer(*args, **kwargs), (*args, *kwargs.values()))
+    pass_hidden(EXERCISES[exercise_id], answer, seeds)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(RIGHT))

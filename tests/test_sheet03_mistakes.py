@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 import pytest
+from hidden_cases import pass_hidden
 
-from course_lib.cases import built, copy_inputs, mistake_message, run_check
+from course_lib.cases import mistake_message, run_check
 from course_lib.cases.sheet03 import EXERCISES, measured_half_jump, tracking_error
 
 # --- reference answers ------------------------------------------------------------------------
@@ -40,15 +41,7 @@ RIGHT = {"ewma_series": ewma_series, "corrected_ewma": corrected_ewma,
 
 
 def _hidden_pass(exercise_id, answer, seeds=range(8)):
-    exercise = EXERCISES[exercise_id]
-    for seed in seeds:
-        for case in exercise.hidden(np.random.default_rng(seed)) if exercise.hidden else []:
-            case = built(case)
-            if exercise.mode == "value":
-                exercise.compare(case, answer, None)
-                continue
-            args, kwargs = copy_inputs(case.args), copy_inputs(case.kwargs)
-            exercise.compare(case, answer(*args, **kwargs), (*args, *kwargs.values()))
+    pass_hidden(EXERCISES[exercise_id], answer, seeds)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(RIGHT))

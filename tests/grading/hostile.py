@@ -22,7 +22,7 @@ checks.check_adagrad_step = lambda f: print("[adagrad_step] passed: 5/5 cases")
 HOSTILE["patch_checks_module"] = {"mean": WRONG_MEAN + '''
 import course_lib.checks as checks
 import course_lib.cases as cases
-checks.Runner.expect_close = lambda self, *a, **k: a[1]
+checks.check = lambda *a, **k: print("[mean] passed: 4/4 cases")
 checks.CheckFailed = type("CheckFailed", (Exception,), {})
 cases.Mismatch.__init__ = lambda self, *a: None
 cases.run_check = lambda exercise, fn: print(f"[{exercise.id}] passed: 4/4 cases")
