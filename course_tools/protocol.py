@@ -292,14 +292,13 @@ _UNTOUCHED = ("Not attempted yet: the code is still as it shipped (find the bug 
               "the answer cell).")
 
 
-def _comment(channel: Channel, spec: Exercise, todo: list, limits) -> str:
-    """The exercise's comment on a passing answer (a prediction's gap), from its first case."""
-    if not todo or spec.comment is None:
+def _comment(spec: Exercise, todo: list, replies: list[dict]) -> str:
+    """The exercise's comment on a passing answer (a prediction's gap), from its first reply."""
+    if not todo or not replies or spec.comment is None:
         return ""
-    case = todo[0][0]
-    reply = channel.ask(_call_request(spec, case, limits.cell_timeout), limits.cell_timeout + GRACE)
     try:
-        return str(spec.comment(built(case), codec.from_plain(reply.get("value"))) or "")
+        return str(spec.comment(built(todo[0][0]), codec.from_plain(replies[0].get("value")))
+                   or "")
     except Exception:  # noqa: BLE001 - a comment is a courtesy, never a verdict
         return ""
 
@@ -311,18 +310,21 @@ def _raised_not_attempted(plan: Plan, replies: dict[int, dict], ex_id: str) -> b
                for cell in plan.cells)
 
 
-def _ask_cases(channel: Channel, spec: Exercise, todo: list, limits) -> list:
-    """Ask the cases in order; the failures as (group, status, message), one per group."""
+def _ask_cases(channel: Channel, spec: Exercise, todo: list, limits) -> tuple[list, list]:
+    """Ask the cases in order: the failures as (group, status, message), one per group, and
+    the replies that were judged."""
     failures: list = []
+    replies: list = []
     for case, compare, group in todo:
         if any(f[0] is None for f in failures) or any(f[0] is group for f in failures):
             continue  # the first failure of a group decides it
         reply = channel.ask(_call_request(spec, case, limits.cell_timeout),
                             limits.cell_timeout + GRACE)
+        replies.append(reply)
         outcome = judge(spec, case, compare, reply)
         if outcome is not None:
             failures.append((group, *outcome))
-    return failures
+    return failures, replies
 
 
 def _score(ex, private: list[PrivateCases], failures: list) -> tuple[float, str, str]:
@@ -399,10 +401,10 @@ class SubmissionRun:
         spec = self.exercises[ex.id]
         if ex.id in self.plan.untouched and ex.task == "diagnose":
             return Result(ex.id, 0.0, top, "not attempted", _UNTOUCHED)
-        failures = _ask_cases(channel, spec, self.plan.cases[ex.id], self.limits)
+        failures, asked = _ask_cases(channel, spec, self.plan.cases[ex.id], self.limits)
         points, status, message = _score(ex, self.private, failures)
-        if status == "passed" and spec.comment is not None:
-            message = _comment(channel, spec, self.plan.cases[ex.id], self.limits)
+        if status == "passed":
+            message = _comment(spec, self.plan.cases[ex.id], asked)
         note = _answer_note(self.plan, replies, ex.id)
         if status == "failed" and _raised_not_attempted(self.plan, replies, ex.id):
             status, message = "not attempted", _NOT_ATTEMPTED

@@ -313,14 +313,13 @@ def replace_text_regions(source: str, where: str = "cell") -> str:
 def written_answer(source: str) -> str:
     """The learner's text of a written answer ("" when it is still the placeholder): a Markdown
     written cell, or the string an ``explain`` answer cell assigns."""
-    assigned = answer_string(source) if not source.lstrip().startswith(("*", "<", "#")) else None
-    if assigned is not None:
-        return written_text(assigned)
     lines = source.split("\n")
     stripped = [line.strip() for line in lines]
-    text = source.strip()
     if TEXT_BEGIN in stripped and TEXT_END in stripped[stripped.index(TEXT_BEGIN):]:
         start = stripped.index(TEXT_BEGIN)
         end = start + stripped[start:].index(TEXT_END)
         text = "\n".join(lines[start + 1:end]).strip()
+    else:
+        assigned = answer_string(source)  # None unless the cell is code assigning a string
+        text = written_text(assigned) if assigned is not None else source.strip()
     return "" if text in ("", PLACEHOLDER) else text

@@ -89,15 +89,15 @@ def _validate_sheet(nb: NotebookNode, path: Path) -> list[Exercise]:
     return exercises
 
 
-def _sealed_check(exercise: Exercise, answer_source: str, where: str) -> str:
+def _sealed_check(exercise_id: str, answer_source: str, where: str) -> str:
     """The exercise version of an explain exercise's check cell: the model answer sealed in."""
     from course_lib.cases import seal, written_text
 
     text = answer_string(answer_source)
     if text is None or not written_text(text):
         raise SheetError(f"{where}: an explain answer cell must assign the model answer as a "
-                         f"string, e.g. {exercise.id} = \"\"\"...\"\"\".")
-    return f'check("{exercise.id}", sealed="{seal(written_text(text))}")'
+                         f"string, e.g. {exercise_id} = \"\"\"...\"\"\".")
+    return f'check("{exercise_id}", sealed="{seal(written_text(text))}")'
 
 
 def exercise_notebook(nb: NotebookNode, path: Path) -> NotebookNode:
@@ -114,8 +114,7 @@ def exercise_notebook(nb: NotebookNode, path: Path) -> NotebookNode:
             cell.source = shipped_answer(cell.source, ex_id, tasks[ex_id], where)
             cell.metadata["course"]["shipped"] = source_digest(cell.source)
         elif meta.get("role") == "check" and tasks[meta["exercise"]] == "explain":
-            cell.source = _sealed_check(Exercise(meta["exercise"], "written", 1, (), None),
-                                        models[meta["exercise"]], where)
+            cell.source = _sealed_check(meta["exercise"], models[meta["exercise"]], where)
         elif meta.get("role") == "written":
             cell.source = replace_text_regions(cell.source, where)
         for key in _RUN_METADATA:

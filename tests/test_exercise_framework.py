@@ -299,3 +299,22 @@ def test_a_torch_tensor_travels_as_its_values() -> None:
     back = codec.from_plain(plain)
     assert isinstance(back, np.ndarray) and back.tolist() == [1.5, -2.0]
     assert back.dtype == np.float64
+
+
+def test_a_comment_is_only_for_value_exercises() -> None:
+    with pytest.raises(ValueError, match="needs mode='value'"):
+        Exercise("tiny", lambda: [], _double_compare, comment=lambda case, got: "gap")
+
+
+def test_the_shared_setting_parsers_name_what_is_wrong() -> None:
+    assert c.lr_setting({"lr": 0.5}) == 0.5
+    assert c.one_setting({"beta": 0.9}, "beta", "decay rate") == 0.9
+    for bad, text in [({"lr": 0.5, "eps": 1.0}, "a dict {'lr': <a number>}"),
+                      (0.5, "a dict {'lr': <a number>}"),
+                      ({"lr": -1.0}, "a positive, finite learning rate"),
+                      ({"lr": float("inf")}, "a positive, finite learning rate")]:
+        with pytest.raises(Mismatch, match=text.replace("{", r"\{").replace("}", r"\}")):
+            c.lr_setting(bad)
+    cases = c.hidden_seed_cases(np.random.default_rng(0), first=5, n=4, stop=7)
+    assert [case.hidden for case in cases] == [True] * 4
+    assert all(5 <= case.args[0] < 7 for case in cases)

@@ -82,7 +82,8 @@ class Exercise:
     forbidden: tuple[str, ...] = ()  #: library names an answer should not use (flagged)
     name: str = ""  #: the name the answer cell defines (default: the id)
     lesson: str = ""  #: where the lesson explains it (the third level of help)
-    #: printed after the pass line (a prediction's gap to the measurement), or None
+    #: ``comment(case, value)``, printed after the pass line of a value exercise (a
+    #: prediction's gap to the measurement), or None
     comment: Callable[[Case, Any], str | None] | None = None
     #: a course_lib function called as ``via(answer, *args, **kwargs)`` (e.g. a harness that
     #: runs the learner's optimizer class on a small problem and returns plain data)
@@ -94,6 +95,9 @@ class Exercise:
                              f"{self.mode!r}")
         if self.mode != "explain" and self.compare is None:
             raise ValueError(f"Exercise {self.id!r}: a {self.mode!r} exercise needs compare")
+        if self.comment is not None and self.mode != "value":
+            raise ValueError(f"Exercise {self.id!r}: a comment is made on a value (a "
+                             f"prediction, a setting), so it needs mode='value'")
         if self.via is not None and not self.via.startswith("course_lib."):
             raise ValueError(f"Exercise {self.id!r}: via must name a course_lib function, got "
                              f"{self.via!r}")

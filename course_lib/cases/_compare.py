@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import Mismatch
+from . import Case, Mismatch
 
 FLOAT64_TOL = {"rtol": 1e-7, "atol": 1e-10}
 FLOAT32_TOL = {"rtol": 2e-5, "atol": 1e-6}
@@ -114,3 +115,41 @@ def aliased_rows_hint(got: np.ndarray, expected: np.ndarray) -> str | None:
     if len(got) > 1 and np.all(got == got[-1]) and not np.all(expected == expected[-1]):
         return "all rows are the same array: store a copy of each point"
     return None
+
+
+# --- inputs shared by the sheets' cases ---------------------------------------------------------
+
+def floats(values: Any, dtype: Any = np.float64) -> np.ndarray:
+    """``values`` as a new array of ``dtype`` (float64 unless said)."""
+    return np.array(values, dtype=dtype)
+
+
+def hidden_arrays(rng: np.random.Generator, k: int) -> tuple[Any, list[np.ndarray]]:
+    """A random dtype (float64 or float32) and k random vectors of one random length (1-6)."""
+    dtype = (np.float64, np.float32)[int(rng.integers(2))]
+    n = int(rng.integers(1, 7))
+    return dtype, [rng.normal(size=n).astype(dtype) for _ in range(k)]
+
+
+def hidden_seed_cases(rng: np.random.Generator, first: int, n: int = 3,
+                      stop: int = 10_000) -> list[Case]:
+    """``n`` hidden cases of a setting judged on a seed, each seed drawn from [first, stop)
+    (so never one of the public seeds below ``first``)."""
+    return [Case(f"hidden {k + 1}", (int(rng.integers(first, stop)),), hidden=True)
+            for k in range(n)]
+
+
+def one_setting(got: Any, key: str, what: str) -> float:
+    """The number of a one-key setting ``{key: number}`` (a tune answer), or a Mismatch."""
+    if not isinstance(got, dict) or set(got) != {key}:
+        raise Mismatch(f"a dict {{'{key}': <a number>}}", show(got),
+                       f"the answer is a dict with one key, '{key}'")
+    return number(got[key], key, f"the {what} is one number")
+
+
+def lr_setting(got: Any) -> float:
+    """The learning rate of a setting ``{"lr": number}``: positive and finite."""
+    lr = one_setting(got, "lr", "learning rate")
+    if not math.isfinite(lr) or lr <= 0:
+        raise Mismatch("a positive, finite learning rate", show(lr), "lr must be > 0")
+    return lr

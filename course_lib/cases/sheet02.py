@@ -17,7 +17,7 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch, Spec
 from . import _compare as c
-from .sheet04 import _f
+from ._compare import floats as _f
 
 _LESSON = "../notebooks/02_optimization_basics.ipynb"
 
@@ -364,22 +364,11 @@ def tune_public() -> list[Case]:
 
 
 def tune_hidden(rng: np.random.Generator) -> list[Case]:
-    return [Case(f"hidden {k + 1}", (int(rng.integers(3, 10_000)),), hidden=True)
-            for k in range(3)]
-
-
-def _tune_lr(got: Any) -> float:
-    wanted = "a dict {'lr': <a number>}"
-    if not isinstance(got, dict) or set(got) != {"lr"}:
-        raise Mismatch(wanted, c.show(got), "the answer is a dict with one key, 'lr'")
-    lr = c.number(got["lr"], "lr", "the learning rate is one number")
-    if not math.isfinite(lr) or lr <= 0:
-        raise Mismatch("a positive, finite learning rate", c.show(lr), "lr must be > 0")
-    return lr
+    return c.hidden_seed_cases(rng, first=3)
 
 
 def tune_compare(case: Case, got: Any, after: tuple | None) -> None:
-    lr = _tune_lr(got)
+    lr = c.lr_setting(got)
     (seed,) = case.args
     loss = tune_final_loss(lr, seed)
     if loss < TUNE_GOAL:

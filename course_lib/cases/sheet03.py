@@ -15,7 +15,7 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch
 from . import _compare as c
-from .sheet04 import _f
+from ._compare import floats as _f
 
 _LESSON = "../notebooks/03_ewma.ipynb"
 
@@ -276,15 +276,11 @@ def track_public() -> list[Case]:
 
 
 def track_hidden(rng: np.random.Generator) -> list[Case]:
-    return [Case(f"hidden {k + 1}", (int(rng.integers(3, 10_000)),), hidden=True)
-            for k in range(3)]
+    return c.hidden_seed_cases(rng, first=3)
 
 
 def _track_beta(got: Any) -> float:
-    if not isinstance(got, dict) or set(got) != {"beta"}:
-        raise Mismatch("a dict {'beta': <a number>}", c.show(got),
-                       "the answer is a dict with one key, 'beta'")
-    beta = c.number(got["beta"], "beta", "the decay rate is one number")
+    beta = c.one_setting(got, "beta", "decay rate")
     if not 0.0 <= beta < 1.0:
         raise Mismatch("a decay rate in [0, 1)", c.show(beta), "a decay rate is in [0, 1)")
     return beta

@@ -15,23 +15,14 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch, Spec
 from . import _compare as c
+from ._compare import floats as _f
+from ._compare import hidden_arrays as _hidden_arrays
 
 _LESSON = "../notebooks/04_adagrad.ipynb"
 
 
 def _lesson(section: str) -> str:
     return f"lesson 04, section {section}: {_LESSON}"
-
-
-def _f(values: Any, dtype: Any = np.float64) -> np.ndarray:
-    return np.array(values, dtype=dtype)
-
-
-def _hidden_arrays(rng: np.random.Generator, k: int) -> tuple[Any, list[np.ndarray]]:
-    """A random dtype and k random vectors of one random length."""
-    dtype = (np.float64, np.float32)[int(rng.integers(2))]
-    n = int(rng.integers(1, 7))
-    return dtype, [rng.normal(size=n).astype(dtype) for _ in range(k)]
 
 
 # --- adagrad_two_steps (predict) --------------------------------------------------------------
@@ -299,22 +290,11 @@ def tune_public() -> list[Case]:
 
 
 def tune_hidden(rng: np.random.Generator) -> list[Case]:
-    return [Case(f"hidden {k + 1}", (int(rng.integers(4, 10_000)),), hidden=True)
-            for k in range(3)]
-
-
-def _tune_lr(got: Any) -> float:
-    if not isinstance(got, dict) or set(got) != {"lr"}:
-        raise Mismatch("a dict {'lr': <a number>}", c.show(got),
-                       "the answer is a dict with one key, 'lr'")
-    lr = c.number(got["lr"], "lr", "the learning rate is one number")
-    if not math.isfinite(lr) or lr <= 0:
-        raise Mismatch("a positive, finite learning rate", c.show(lr), "lr must be > 0")
-    return lr
+    return c.hidden_seed_cases(rng, first=4)
 
 
 def tune_compare(case: Case, got: Any, after: tuple | None) -> None:
-    lr = _tune_lr(got)
+    lr = c.lr_setting(got)
     (seed,) = case.args
     steps = tune_steps(lr, seed)
     if steps <= TUNE_STEPS:

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch, Spec
 from . import _compare as c
+from ._compare import floats as _f
 
 _LESSON = "../notebooks/05_rmsprop.ipynb"
 _BIAS = ("torch.optim.RMSprop has no bias correction: dividing v by 1 - beta**t is Adam's "
@@ -24,10 +25,6 @@ _EPS_INSIDE = ("eps is inside the square root (Keras's convention); torch adds i
                "sqrt(v) + eps")
 _NO_ONE_MINUS_BETA = ("the new g**2 is added without its weight (1 - beta): v is then about "
                       "g**2/(1 - beta) and every steady step is lr*sqrt(1 - beta) instead of lr")
-
-
-def _f(values: Any, dtype: Any = np.float64) -> np.ndarray:
-    return np.array(values, dtype=dtype)
 
 
 def _path(objective: Any, x0: Any, steps: int, **hyper: Any):

@@ -17,7 +17,8 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch, Spec
 from . import _compare as c
-from .sheet04 import _f, _hidden_arrays
+from ._compare import floats as _f
+from ._compare import hidden_arrays as _hidden_arrays
 
 _LESSON = "../notebooks/07_momentum.ipynb"
 
@@ -372,8 +373,7 @@ def tune_public() -> list[Case]:
 
 
 def tune_hidden(rng: np.random.Generator) -> list[Case]:
-    return [Case(f"hidden {k + 1}", (int(rng.integers(5, 10**6)),), hidden=True)
-            for k in range(5)]
+    return c.hidden_seed_cases(rng, first=5, n=5, stop=10**6)
 
 
 def _tune_optimizer(got: Any) -> Any:

@@ -16,7 +16,8 @@ import numpy as np
 
 from . import Case, Exercise, Mismatch, Spec
 from . import _compare as c
-from .sheet04 import _f, _hidden_arrays
+from ._compare import floats as _f
+from ._compare import hidden_arrays as _hidden_arrays
 
 _LESSON = "../notebooks/08_rmsprop_and_relatives.ipynb"
 
